@@ -1,0 +1,1099 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ota-esp-image.c - ESP8266 and ESP32-family firmware image parser
+ *
+ * Rules follow ESP-IDF's esp_image_format.c, esptool's bin_image.py and the Arduino
+ * ESP8266 elf2bin/Updater; docs/image-formats.md cites each one.
+ */
+
+#include "ota/ota-esp-image.h"
+
+#include "ota/ota-util.h"
+
+#define SEGMENT_LEN_MAX (16u * 1024u * 1024u)
+#define ESP32_HEADER_LEN 24
+#define ESP8266_HEADER_LEN 8
+#define SEGMENT_HEADER_LEN 8
+#define APP_DESC_OFFSET 0x20
+#define APP_DESC_LEN 256
+#define MERGED_PARTITION_TABLE_OFFSET 0x8000
+#define PARTITION_MAGIC 0x50AA
+#define ARDUINO_CRC_LEN_OFFSET 0x1010
+#define ARDUINO_CRC_VAL_OFFSET 0x1014
+#define SBV1_TRAILER_LEN 68
+
+struct finding_info {
+	uint8_t severity;
+	const char *id;
+};
+
+static const struct finding_info finding_table[OTA_F_LAST] = {
+    [OTA_F_EMPTY] = {OTA_SEV_ERROR, "empty"},
+    [OTA_F_NOT_ESP] = {OTA_SEV_ERROR, "not-esp-image"},
+    [OTA_F_TRUNCATED_HEADER] = {OTA_SEV_ERROR, "truncated-header"},
+    [OTA_F_MERGED_FLASH] = {OTA_SEV_ERROR, "merged-flash-image"},
+    [OTA_F_TOO_MANY_SEGMENTS] = {OTA_SEV_ERROR, "too-many-segments"},
+    [OTA_F_NO_SEGMENTS] = {OTA_SEV_ERROR, "no-segments"},
+    [OTA_F_SEGMENT_PAST_END] = {OTA_SEV_ERROR, "segment-past-end"},
+    [OTA_F_SEGMENT_LEN_ALIGN] = {OTA_SEV_ERROR, "segment-length-unaligned"},
+    [OTA_F_SEGMENT_TOO_LARGE] = {OTA_SEV_ERROR, "segment-too-large"},
+    [OTA_F_MMU_MISALIGNED] = {OTA_SEV_ERROR, "segment-mmu-misaligned"},
+    [OTA_F_CHECKSUM_MISSING] = {OTA_SEV_ERROR, "checksum-missing"},
+    [OTA_F_CHECKSUM_MISMATCH] = {OTA_SEV_ERROR, "checksum-mismatch"},
+    [OTA_F_HASH_FLAG_INVALID] = {OTA_SEV_ERROR, "hash-flag-invalid"},
+    [OTA_F_HASH_MISSING] = {OTA_SEV_ERROR, "sha256-missing"},
+    [OTA_F_HASH_MISMATCH] = {OTA_SEV_ERROR, "sha256-mismatch"},
+    [OTA_F_HASH_OK] = {OTA_SEV_INFO, "sha256-ok"},
+    [OTA_F_NO_HASH] = {OTA_SEV_INFO, "no-sha256"},
+    [OTA_F_CHIP_UNKNOWN] = {OTA_SEV_ERROR, "chip-unknown"},
+    [OTA_F_RESERVED_NONZERO] = {OTA_SEV_WARNING, "reserved-nonzero"},
+    [OTA_F_NO_APP_DESC] = {OTA_SEV_WARNING, "no-app-description"},
+    [OTA_F_SEGMENT0_SMALL] = {OTA_SEV_ERROR, "segment0-too-small"},
+    [OTA_F_BOOTLOADER] = {OTA_SEV_ERROR, "bootloader-image"},
+    [OTA_F_CHIP_AMBIGUOUS] = {OTA_SEV_WARNING, "chip-ambiguous"},
+    [OTA_F_RTOS_SDK_V3] = {OTA_SEV_INFO, "esp8266-rtos-sdk-v3"},
+    [OTA_F_ENTRY_UNUSUAL] = {OTA_SEV_WARNING, "entry-point-unusual"},
+    [OTA_F_FLASH_SIZE_CODE] = {OTA_SEV_WARNING, "flash-size-unknown"},
+    [OTA_F_TRAILING_DATA] = {OTA_SEV_WARNING, "trailing-data"},
+    [OTA_F_TRAILING_PADDING] = {OTA_SEV_INFO, "trailing-padding"},
+    [OTA_F_SIG_SBV2] = {OTA_SEV_INFO, "secure-boot-v2-signature"},
+    [OTA_F_SIG_SBV2_BAD_BLOCK] = {OTA_SEV_ERROR, "signature-block-corrupt"},
+    [OTA_F_SIG_DIGEST_MISMATCH] = {OTA_SEV_ERROR, "signature-digest-mismatch"},
+    [OTA_F_SIG_SBV1] = {OTA_SEV_INFO, "secure-boot-v1-signature"},
+    [OTA_F_SIG_ESP8266] = {OTA_SEV_INFO, "esp8266-signed-update"},
+    [OTA_F_V2_NOT_ARDUINO] = {OTA_SEV_WARNING, "v2-not-arduino"},
+    [OTA_F_V2_HEADER_COUNT] = {OTA_SEV_WARNING, "v2-header-count"},
+    [OTA_F_V2_CRC_MISMATCH] = {OTA_SEV_ERROR, "v2-crc-mismatch"},
+    [OTA_F_V1_NO_EBOOT] = {OTA_SEV_WARNING, "v1-without-eboot"},
+    [OTA_F_ARDUINO_APP_BAD] = {OTA_SEV_ERROR, "arduino-sketch-invalid"},
+    [OTA_F_ARDUINO_CRC_OK] = {OTA_SEV_INFO, "arduino-crc-ok"},
+    [OTA_F_ARDUINO_CRC_MISMATCH] = {OTA_SEV_ERROR, "arduino-crc-mismatch"},
+    [OTA_F_ARDUINO_CRC_LENGTH] = {OTA_SEV_ERROR, "arduino-crc-length"},
+    [OTA_F_ARDUINO_NO_CRC] = {OTA_SEV_INFO, "arduino-no-crc"},
+    [OTA_F_GZIP] = {OTA_SEV_INFO, "gzip"},
+};
+
+struct chip_info {
+	enum ota_chip chip;
+	uint16_t chip_id;
+	const char *id;
+	const char *name;
+	/* flash-mapped windows (esptool MEMORY_MAP); zero when not checked */
+	uint32_t drom_lo, drom_hi, irom_lo, irom_hi;
+};
+
+static const struct chip_info chip_table[] = {
+    {OTA_CHIP_ESP8266, 0xFFFF, "esp8266", "ESP8266", 0, 0, 0, 0},
+    {OTA_CHIP_ESP32, 0x0000, "esp32", "ESP32", 0x3F400000, 0x3F800000, 0x400D0000, 0x40400000},
+    {OTA_CHIP_ESP32S2, 0x0002, "esp32s2", "ESP32-S2", 0x3F000000, 0x3FF80000, 0x40080000,
+     0x40800000},
+    {OTA_CHIP_ESP32C3, 0x0005, "esp32c3", "ESP32-C3", 0x3C000000, 0x3C800000, 0x42000000,
+     0x42800000},
+    {OTA_CHIP_ESP32S3, 0x0009, "esp32s3", "ESP32-S3", 0x3C000000, 0x3D000000, 0x42000000,
+     0x42800000},
+    {OTA_CHIP_ESP32C2, 0x000C, "esp32c2", "ESP32-C2", 0x3C000000, 0x3C400000, 0x42000000,
+     0x42400000},
+    {OTA_CHIP_ESP32C6, 0x000D, "esp32c6", "ESP32-C6", 0x42800000, 0x43000000, 0x42000000,
+     0x42800000},
+    {OTA_CHIP_ESP32H2, 0x0010, "esp32h2", "ESP32-H2", 0x42800000, 0x43000000, 0x42000000,
+     0x42800000},
+    {OTA_CHIP_ESP32P4, 0x0012, "esp32p4", "ESP32-P4", 0, 0, 0, 0},
+    {OTA_CHIP_ESP32C61, 0x0014, "esp32c61", "ESP32-C61", 0, 0, 0, 0},
+    {OTA_CHIP_ESP32C5, 0x0017, "esp32c5", "ESP32-C5", 0, 0, 0, 0},
+    {OTA_CHIP_ESP32H21, 0x0019, "esp32h21", "ESP32-H21", 0, 0, 0, 0},
+    {OTA_CHIP_ESP32H4, 0x001C, "esp32h4", "ESP32-H4", 0, 0, 0, 0},
+    {OTA_CHIP_ESP32E22, 0x001F, "esp32e22", "ESP32-E22", 0, 0, 0, 0},
+    {OTA_CHIP_ESP32S31, 0x0020, "esp32s31", "ESP32-S31", 0, 0, 0, 0},
+};
+
+#define N_CHIPS (sizeof(chip_table) / sizeof(chip_table[0]))
+
+static bool
+addr_in(uint32_t a, uint32_t lo, uint32_t hi);
+
+static const struct chip_info *
+chip_info_get(enum ota_chip chip)
+{
+	for (size_t i = 0; i < N_CHIPS; i++) {
+		if (chip_table[i].chip == chip)
+			return &chip_table[i];
+	}
+	return NULL;
+}
+
+const char *
+ota_chip_name(enum ota_chip chip)
+{
+	const struct chip_info *info = chip_info_get(chip);
+	return info != NULL ? info->name : "unknown";
+}
+
+const char *
+ota_chip_id_string(enum ota_chip chip)
+{
+	const struct chip_info *info = chip_info_get(chip);
+	return info != NULL ? info->id : "unknown";
+}
+
+enum ota_chip
+ota_chip_from_id(uint16_t chip_id)
+{
+	for (size_t i = 0; i < N_CHIPS; i++) {
+		if (chip_table[i].chip != OTA_CHIP_ESP8266 && chip_table[i].chip_id == chip_id)
+			return chip_table[i].chip;
+	}
+	return OTA_CHIP_UNKNOWN;
+}
+
+static char
+ascii_lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+/* compare ignoring case, '-' and '_' */
+static bool
+chip_name_equal(const char *a, const char *b)
+{
+	for (;;) {
+		while (*a == '-' || *a == '_')
+			a++;
+		while (*b == '-' || *b == '_')
+			b++;
+		if (ascii_lower(*a) != ascii_lower(*b))
+			return false;
+		if (*a == '\0')
+			return true;
+		a++;
+		b++;
+	}
+}
+
+enum ota_chip
+ota_chip_from_string(const char *s)
+{
+	if (s == NULL)
+		return OTA_CHIP_UNKNOWN;
+	for (size_t i = 0; i < N_CHIPS; i++) {
+		if (chip_name_equal(s, chip_table[i].id))
+			return chip_table[i].chip;
+	}
+	if (chip_name_equal(s, "esp8285"))
+		return OTA_CHIP_ESP8266;
+	return OTA_CHIP_UNKNOWN;
+}
+
+enum ota_severity
+ota_finding_severity(enum ota_finding_code code)
+{
+	if ((unsigned)code >= OTA_F_LAST)
+		return OTA_SEV_ERROR;
+	return (enum ota_severity)finding_table[code].severity;
+}
+
+const char *
+ota_finding_id(enum ota_finding_code code)
+{
+	if ((unsigned)code >= OTA_F_LAST || finding_table[code].id == NULL)
+		return "unknown";
+	return finding_table[code].id;
+}
+
+const char *
+ota_image_kind_id(enum ota_image_kind kind)
+{
+	switch (kind) {
+	case OTA_IMAGE_ESP32_APP:
+		return "esp32-app";
+	case OTA_IMAGE_ESP32_BOOTLOADER:
+		return "esp32-bootloader";
+	case OTA_IMAGE_ESP8266_V1:
+		return "esp8266-v1";
+	case OTA_IMAGE_ESP8266_ARDUINO:
+		return "esp8266-arduino";
+	case OTA_IMAGE_ESP8266_V2:
+		return "esp8266-v2";
+	case OTA_IMAGE_ESP8266_V3:
+		return "esp8266-rtos-v3";
+	case OTA_IMAGE_GZIP:
+		return "gzip";
+	case OTA_IMAGE_MERGED_FLASH:
+		return "merged-flash";
+	case OTA_IMAGE_UNKNOWN:
+	default:
+		return "unknown";
+	}
+}
+
+const char *
+ota_segment_memory(enum ota_chip chip, uint32_t a)
+{
+	const struct chip_info *info = chip_info_get(chip);
+	if (a < 0x10000000u)
+		return "padding";
+	if (chip == OTA_CHIP_ESP8266) {
+		if (addr_in(a, 0x3FFE8000, 0x40000000))
+			return "DRAM";
+		if (addr_in(a, 0x40100000, 0x40110000))
+			return "IRAM";
+		if (addr_in(a, 0x40200000, 0x40300000))
+			return "IROM";
+		return "?";
+	}
+	if (info != NULL && info->irom_hi != 0) {
+		if (addr_in(a, info->drom_lo, info->drom_hi))
+			return "DROM";
+		if (addr_in(a, info->irom_lo, info->irom_hi))
+			return "IROM";
+	}
+	if (addr_in(a, 0x3FF80000, 0x40000000) || addr_in(a, 0x3FC80000, 0x3FD00000) ||
+	    addr_in(a, 0x40800000, 0x40880000))
+		return "DRAM";
+	if (addr_in(a, 0x40070000, 0x400C0000) || addr_in(a, 0x40370000, 0x403E0000))
+		return "IRAM";
+	if (addr_in(a, 0x400C0000, 0x400C2000) || addr_in(a, 0x50000000, 0x50002000) ||
+	    addr_in(a, 0x600FE000, 0x60100000))
+		return "RTC";
+	return "?";
+}
+
+const char *
+ota_flash_mode_name(uint8_t mode)
+{
+	static const char *const names[] = {"QIO", "QOUT", "DIO", "DOUT", "FAST_READ", "SLOW_READ"};
+	return mode < 6 ? names[mode] : "unknown";
+}
+
+const char *
+ota_sig_scheme_name(enum ota_sig_scheme scheme)
+{
+	switch (scheme) {
+	case OTA_SIG_RSA3072_PSS:
+		return "RSA-3072-PSS";
+	case OTA_SIG_ECDSA_P256:
+		return "ECDSA-P256";
+	case OTA_SIG_ECDSA_P384:
+		return "ECDSA-P384";
+	case OTA_SIG_ECDSA_P192:
+		return "ECDSA-P192";
+	case OTA_SIG_UNKNOWN:
+		return "unknown";
+	case OTA_SIG_NONE:
+	default:
+		return "none";
+	}
+}
+
+unsigned
+ota_flash_freq_mhz(enum ota_chip chip, uint8_t code)
+{
+	switch (chip) {
+	case OTA_CHIP_ESP32C2:
+		return code == 0xF ? 60 : code == 0 ? 30 : code == 1 ? 20 : code == 2 ? 15 : 0;
+	case OTA_CHIP_ESP32H2:
+		return code == 0xF ? 48 : code == 0 ? 24 : code == 1 ? 16 : code == 2 ? 12 : 0;
+	case OTA_CHIP_ESP32C6:
+		return code == 0 ? 40 : code == 2 ? 20 : 0;
+	case OTA_CHIP_ESP32C5:
+		return code == 0xF ? 80 : code == 0 ? 40 : code == 2 ? 20 : 0;
+	default:
+		return code == 0xF ? 80 : code == 0 ? 40 : code == 1 ? 26 : code == 2 ? 20 : 0;
+	}
+}
+
+static uint32_t
+flash_size_bytes(enum ota_chip chip, uint8_t code)
+{
+	if (chip == OTA_CHIP_ESP8266) {
+		static const uint32_t kib[16] = {512, 256, 1024, 2048, 4096, 2048, 4096, 0,
+						 8192, 16384, 0, 0, 0, 0, 0, 0};
+		return kib[code & 0x0F] * 1024u;
+	}
+	if (code <= 7)
+		return (1024u * 1024u) << code;
+	return 0;
+}
+
+void
+ota_esp_image_add_finding(struct ota_esp_image *img, enum ota_finding_code code, uint32_t a, uint32_t b)
+{
+	struct ota_finding *f;
+	if (img->n_findings >= OTA_ESP_MAX_FINDINGS) {
+		img->findings_overflow = true;
+		/* an error must never be lost: it replaces the last informational finding */
+		if (ota_finding_severity(code) != OTA_SEV_ERROR)
+			return;
+		for (int i = OTA_ESP_MAX_FINDINGS - 1; i >= 0; i--) {
+			if (img->findings[i].severity != OTA_SEV_ERROR) {
+				f = &img->findings[i];
+				f->code = (uint16_t)code;
+				f->severity = OTA_SEV_ERROR;
+				f->a = a;
+				f->b = b;
+				return;
+			}
+		}
+		return;
+	}
+	f = &img->findings[img->n_findings++];
+	f->code = (uint16_t)code;
+	f->severity = (uint8_t)ota_finding_severity(code);
+	f->a = a;
+	f->b = b;
+}
+
+bool
+ota_esp_image_has_errors(const struct ota_esp_image *img)
+{
+	for (uint8_t i = 0; i < img->n_findings; i++) {
+		if (img->findings[i].severity == OTA_SEV_ERROR)
+			return true;
+	}
+	return false;
+}
+
+static uint32_t
+clamp_u32(size_t v)
+{
+	return v > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)v;
+}
+
+/* the result of walking a chain of segments */
+struct walk {
+	struct ota_esp_segment segs[OTA_ESP_MAX_SEGMENTS];
+	uint8_t parsed;
+	bool complete;	     /* every segment lies inside the file */
+	uint8_t bad_index;   /* first segment that does not */
+	size_t missing;	     /* how many bytes it lacks */
+	size_t end;	     /* offset after the last segment */
+	uint8_t checksum;    /* 0xEF ^ all segment data */
+	bool checksum_present;
+	size_t checksum_offset;
+	uint8_t checksum_stored;
+};
+
+static void
+walk_segments(const uint8_t *buf, size_t len, size_t off, unsigned count, struct walk *w)
+{
+	ota_fill(w, 0, sizeof(*w));
+	w->checksum = 0xEF;
+	if (count > OTA_ESP_MAX_SEGMENTS)
+		count = OTA_ESP_MAX_SEGMENTS;
+	for (unsigned i = 0; i < count; i++) {
+		uint32_t addr = 0;
+		uint32_t dlen = 0;
+		size_t data_off;
+		if (!ota_read_u32le(buf, len, off, &addr) || !ota_read_u32le(buf, len, off + 4, &dlen)) {
+			w->bad_index = (uint8_t)i;
+			w->missing = off + SEGMENT_HEADER_LEN - (len < off ? off : len);
+			return;
+		}
+		data_off = off + SEGMENT_HEADER_LEN;
+		if (!ota_range_ok(len, data_off, dlen)) {
+			w->bad_index = (uint8_t)i;
+			w->missing = (size_t)dlen - (len - data_off);
+			w->segs[i].load_addr = addr;
+			w->segs[i].data_len = dlen;
+			w->segs[i].data_offset = (uint32_t)data_off;
+			return;
+		}
+		for (size_t k = 0; k < dlen; k++)
+			w->checksum ^= buf[data_off + k];
+		w->segs[i].load_addr = addr;
+		w->segs[i].data_len = dlen;
+		w->segs[i].data_offset = clamp_u32(data_off);
+		w->parsed = (uint8_t)(i + 1);
+		off = data_off + dlen;
+	}
+	w->complete = true;
+	w->end = off;
+	w->checksum_offset = ((off + 1 + 15) & ~(size_t)15) - 1;
+	if (w->checksum_offset < len) {
+		w->checksum_present = true;
+		w->checksum_stored = buf[w->checksum_offset];
+	}
+}
+
+static bool
+walk_ok(const struct walk *w)
+{
+	return w->complete && w->checksum_present && w->checksum_stored == w->checksum;
+}
+
+static void
+copy_walk(struct ota_esp_image *img, const struct walk *w)
+{
+	ota_copy(img->segments, w->segs, sizeof(img->segments));
+	img->segments_parsed = w->parsed;
+	img->checksum_present = w->checksum_present;
+	img->checksum_offset = w->checksum_offset;
+	img->checksum_stored = w->checksum_stored;
+	img->checksum_computed = w->checksum;
+}
+
+/* report a walk's structural errors; true when the segments and checksum are present */
+static bool
+report_walk(struct ota_esp_image *img, const struct walk *w)
+{
+	if (!w->complete) {
+		ota_esp_image_add_finding(img, OTA_F_SEGMENT_PAST_END, w->bad_index,
+					  clamp_u32(w->missing));
+		return false;
+	}
+	if (!w->checksum_present) {
+		ota_esp_image_add_finding(img, OTA_F_CHECKSUM_MISSING, 0, 0);
+		return false;
+	}
+	return true;
+}
+
+static bool
+addr_in(uint32_t a, uint32_t lo, uint32_t hi)
+{
+	return a >= lo && a < hi;
+}
+
+/* ESP8266-looking addresses count for, ESP32-looking ones against (esp-images.md 2.6c) */
+static int
+esp8266_address_score(const struct walk *w, uint32_t entry)
+{
+	int score = 0;
+	if (addr_in(entry, 0x40100000, 0x40110000))
+		score += 2;
+	if (addr_in(entry, 0x40080000, 0x400C0000) || addr_in(entry, 0x400D0000, 0x40400000))
+		score -= 2;
+	for (uint8_t i = 0; i < w->parsed; i++) {
+		uint32_t a = w->segs[i].load_addr;
+		if (addr_in(a, 0x40100000, 0x40110000) || addr_in(a, 0x40200000, 0x40300000))
+			score++;
+		if (addr_in(a, 0x3F400000, 0x3F800000) || addr_in(a, 0x40080000, 0x400C0000) ||
+		    addr_in(a, 0x400D0000, 0x40200000))
+			score--;
+	}
+	return score;
+}
+
+static void
+copy_string(char *dst, size_t dst_size, const uint8_t *src, size_t field_len)
+{
+	size_t n = ota_strnlen((const char *)src, field_len);
+	if (n >= dst_size)
+		n = dst_size - 1;
+	ota_copy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static void
+parse_app_desc(const uint8_t *buf, size_t len, size_t off, struct ota_esp_app_desc *d)
+{
+	const uint8_t *p = buf + off;
+	(void)ota_read_u32le(buf, len, off + 4, &d->secure_version);
+	copy_string(d->version, sizeof(d->version), p + 16, 32);
+	copy_string(d->project_name, sizeof(d->project_name), p + 48, 32);
+	copy_string(d->time, sizeof(d->time), p + 80, 16);
+	copy_string(d->date, sizeof(d->date), p + 96, 16);
+	copy_string(d->idf_ver, sizeof(d->idf_ver), p + 112, 32);
+	ota_copy(d->app_elf_sha256, p + 144, 32);
+	(void)ota_read_u16le(buf, len, off + 176, &d->min_efuse_blk_rev_full);
+	(void)ota_read_u16le(buf, len, off + 178, &d->max_efuse_blk_rev_full);
+	d->mmu_page_size = p[180];
+	d->spi_flash_mode = p[181];
+}
+
+static bool
+all_bytes_are(const uint8_t *buf, size_t from, size_t to, uint8_t value)
+{
+	for (size_t i = from; i < to; i++) {
+		if (buf[i] != value)
+			return false;
+	}
+	return true;
+}
+
+static void
+report_trailing(struct ota_esp_image *img, const uint8_t *buf, size_t from, size_t len)
+{
+	if (from >= len)
+		return;
+	if (all_bytes_are(buf, from, len, 0xFF))
+		ota_esp_image_add_finding(img, OTA_F_TRAILING_PADDING, clamp_u32(len - from), 0);
+	else
+		ota_esp_image_add_finding(img, OTA_F_TRAILING_DATA, clamp_u32(len - from), 0);
+}
+
+static enum ota_sig_scheme
+sig_block_scheme(const uint8_t *blk)
+{
+	if (blk[1] == 0x02)
+		return OTA_SIG_RSA3072_PSS;
+	if (blk[1] == 0x03) {
+		if (blk[2] == 1)
+			return blk[52] == 3 ? OTA_SIG_ECDSA_P384 : OTA_SIG_UNKNOWN;
+		if (blk[36] == 2)
+			return OTA_SIG_ECDSA_P256;
+		if (blk[36] == 1)
+			return OTA_SIG_ECDSA_P192;
+	}
+	return OTA_SIG_UNKNOWN;
+}
+
+/* Secure Boot v2 sector or v1 trailer after an ESP32 image ending at img->image_len */
+static void
+parse_esp32_signatures(const uint8_t *buf, size_t len, struct ota_esp_image *img)
+{
+	size_t end = img->image_len;
+	size_t sector;
+	uint32_t v1_version = 1;
+
+	img->payload_len = end < len ? end : len;
+	if (end >= len)
+		return;
+
+	if (len - end == SBV1_TRAILER_LEN && ota_read_u32le(buf, len, end, &v1_version) &&
+	    v1_version == 0) {
+		img->sig_sbv1 = true;
+		ota_esp_image_add_finding(img, OTA_F_SIG_SBV1, 0, 0);
+		return;
+	}
+
+	sector = (end + OTA_ESP_SIG_SECTOR_LEN - 1) & ~(size_t)(OTA_ESP_SIG_SECTOR_LEN - 1);
+	if (ota_range_ok(len, sector, OTA_ESP_SIG_SECTOR_LEN) && buf[sector] == 0xE7 &&
+	    all_bytes_are(buf, end, sector, 0xFF)) {
+		img->sig_sector_offset = sector;
+		for (uint8_t k = 0; k < OTA_ESP_SIG_MAX_BLOCKS; k++) {
+			const uint8_t *blk = buf + sector + (size_t)k * OTA_ESP_SIG_BLOCK_LEN;
+			uint32_t crc_stored = 0;
+			if (blk[0] != 0xE7)
+				break;
+			img->sig_scheme[k] = sig_block_scheme(blk);
+			(void)ota_read_u32le(blk, OTA_ESP_SIG_BLOCK_LEN, 1196, &crc_stored);
+			img->sig_block_ok[k] = img->sig_scheme[k] != OTA_SIG_UNKNOWN &&
+					       ota_crc32_le(0, blk, 1196) == crc_stored;
+			img->sig_blocks = (uint8_t)(k + 1);
+		}
+		ota_esp_image_add_finding(img, OTA_F_SIG_SBV2, img->sig_blocks, img->sig_scheme[0]);
+		for (uint8_t k = 0; k < img->sig_blocks; k++) {
+			if (!img->sig_block_ok[k])
+				ota_esp_image_add_finding(img, OTA_F_SIG_SBV2_BAD_BLOCK, k, 0);
+		}
+		img->payload_len = sector;
+		report_trailing(img, buf, sector + OTA_ESP_SIG_SECTOR_LEN, len);
+		return;
+	}
+	report_trailing(img, buf, end, len);
+}
+
+static void
+check_mmu_alignment(struct ota_esp_image *img)
+{
+	const struct chip_info *info = chip_info_get(img->chip);
+	uint32_t page = 0x10000;
+	if (info == NULL || info->irom_hi == 0)
+		return;
+	if (img->has_app_desc && img->app_desc.mmu_page_size >= 13 &&
+	    img->app_desc.mmu_page_size <= 16)
+		page = 1u << img->app_desc.mmu_page_size;
+	for (uint8_t i = 0; i < img->segments_parsed; i++) {
+		const struct ota_esp_segment *s = &img->segments[i];
+		bool mapped = addr_in(s->load_addr, info->drom_lo, info->drom_hi) ||
+			      addr_in(s->load_addr, info->irom_lo, info->irom_hi);
+		if (mapped && (s->data_offset % page) != (s->load_addr % page))
+			ota_esp_image_add_finding(img, OTA_F_MMU_MISALIGNED, i, s->load_addr);
+	}
+}
+
+/* ESP32-family layout (also ESP8266 RTOS SDK v3), header at offset 0 */
+static void
+parse_esp32_layout(const uint8_t *buf, size_t len, struct ota_esp_image *img, const struct walk *w)
+{
+	uint8_t b23 = buf[23];
+	const struct ota_esp_segment *seg0 = &w->segs[0];
+
+	img->wp_pin = buf[8];
+	img->spi_pin_drv[0] = buf[9];
+	img->spi_pin_drv[1] = buf[10];
+	img->spi_pin_drv[2] = buf[11];
+	img->min_chip_rev = buf[14];
+	(void)ota_read_u16le(buf, len, 15, &img->min_chip_rev_full);
+	(void)ota_read_u16le(buf, len, 17, &img->max_chip_rev_full);
+	img->hash_appended = b23;
+	copy_walk(img, w);
+
+	if (!all_bytes_are(buf, 19, 23, 0))
+		ota_esp_image_add_finding(img, OTA_F_RESERVED_NONZERO, 0, 0);
+	if (img->segment_count > OTA_ESP_MAX_SEGMENTS) {
+		ota_esp_image_add_finding(img, OTA_F_TOO_MANY_SEGMENTS, img->segment_count,
+					  OTA_ESP_MAX_SEGMENTS);
+		return;
+	}
+	if (img->segment_count == 0) {
+		ota_esp_image_add_finding(img, OTA_F_NO_SEGMENTS, 0, 0);
+		return;
+	}
+	if (!report_walk(img, w))
+		return;
+	for (uint8_t i = 0; i < w->parsed; i++) {
+		if (w->segs[i].data_len % 4 != 0)
+			ota_esp_image_add_finding(img, OTA_F_SEGMENT_LEN_ALIGN, i, w->segs[i].data_len);
+		if (w->segs[i].data_len >= SEGMENT_LEN_MAX)
+			ota_esp_image_add_finding(img, OTA_F_SEGMENT_TOO_LARGE, i, w->segs[i].data_len);
+	}
+	if (w->checksum_stored != w->checksum)
+		ota_esp_image_add_finding(img, OTA_F_CHECKSUM_MISMATCH, w->checksum_stored,
+					  w->checksum);
+
+	img->image_len = w->checksum_offset + 1;
+	if (b23 == 1) {
+		img->hash_offset = img->image_len;
+		img->image_len += OTA_SHA256_LEN;
+		if (ota_range_ok(len, img->hash_offset, OTA_SHA256_LEN))
+			img->hash_present = true;
+		else
+			ota_esp_image_add_finding(img, OTA_F_HASH_MISSING, 0, 0);
+	} else if (b23 == 0) {
+		ota_esp_image_add_finding(img, OTA_F_NO_HASH, 0, 0);
+	} else {
+		ota_esp_image_add_finding(img, OTA_F_HASH_FLAG_INVALID, b23, 0);
+	}
+
+	/* esp_app_desc_t is the first thing in segment 0 */
+	if (seg0->data_len >= 4) {
+		uint32_t magic = 0;
+		(void)ota_read_u32le(buf, len, seg0->data_offset, &magic);
+		if (magic == OTA_ESP_APP_DESC_MAGIC) {
+			if (seg0->data_len < APP_DESC_LEN) {
+				ota_esp_image_add_finding(img, OTA_F_SEGMENT0_SMALL, seg0->data_len, 0);
+			} else {
+				img->has_app_desc = true;
+				parse_app_desc(buf, len, seg0->data_offset, &img->app_desc);
+			}
+		} else if ((magic & 0xFF) == 0x50 && img->kind == OTA_IMAGE_ESP32_APP &&
+			   !addr_in(seg0->load_addr, 0x3C000000, 0x3F800000) &&
+			   !addr_in(seg0->load_addr, 0x42000000, 0x43000000)) {
+			img->kind = OTA_IMAGE_ESP32_BOOTLOADER;
+			ota_esp_image_add_finding(img, OTA_F_BOOTLOADER, 0, 0);
+		} else {
+			ota_esp_image_add_finding(img, OTA_F_NO_APP_DESC, 0, 0);
+		}
+	}
+	if (img->kind == OTA_IMAGE_ESP32_APP)
+		check_mmu_alignment(img);
+	if (img->kind != OTA_IMAGE_ESP8266_V3 && img->flash_size_code > 7)
+		ota_esp_image_add_finding(img, OTA_F_FLASH_SIZE_CODE, img->flash_size_code, 0);
+
+	if (img->image_len <= len)
+		parse_esp32_signatures(buf, len, img);
+}
+
+bool
+ota_esp8266_signed_split(const uint8_t *buf,
+			 size_t len,
+			 size_t payload_end_hint,
+			 size_t *payload_len,
+			 size_t *sig_len)
+{
+	uint32_t l = 0;
+	if (len < 8 || !ota_read_u32le(buf, len, len - 4, &l))
+		return false;
+	if (l == 0 || l > 1024 || (size_t)l > len - 4)
+		return false;
+	if (payload_end_hint != 0) {
+		if (payload_end_hint + l + 4 != len)
+			return false;
+	} else {
+		/* RSA-1024..4096 or a DER-encoded ECDSA signature */
+		if (!(l == 128 || l == 256 || l == 384 || l == 512 || (l >= 64 && l <= 72) ||
+		      (l >= 100 && l <= 104) || (l >= 136 && l <= 140)))
+			return false;
+	}
+	*payload_len = len - 4 - l;
+	*sig_len = l;
+	return true;
+}
+
+static void
+check_v1_entry(struct ota_esp_image *img)
+{
+	if (!addr_in(img->entry_addr, 0x40100000, 0x40110000))
+		ota_esp_image_add_finding(img, OTA_F_ENTRY_UNUSUAL, img->entry_addr, 0);
+}
+
+/* the Arduino ESP8266 whole-file CRC at 0x1010 (elf2bin add_crc) */
+static void
+check_arduino_crc(const uint8_t *buf, size_t payload_len, struct ota_esp_image *img)
+{
+	static const uint8_t zeros[8] = {0};
+	uint32_t stored_len = 0;
+	uint32_t crc;
+
+	(void)ota_read_u32le(buf, payload_len, ARDUINO_CRC_LEN_OFFSET, &stored_len);
+	(void)ota_read_u32le(buf, payload_len, ARDUINO_CRC_VAL_OFFSET, &img->arduino_crc_stored);
+	img->arduino_crc_len = stored_len;
+	if ((stored_len == 0 && img->arduino_crc_stored == 0) ||
+	    (stored_len == 0xFFFFFFFFu && img->arduino_crc_stored == 0xFFFFFFFFu)) {
+		ota_esp_image_add_finding(img, OTA_F_ARDUINO_NO_CRC, 0, 0);
+		return;
+	}
+	img->arduino_crc_present = true;
+	if (stored_len != payload_len) {
+		ota_esp_image_add_finding(img, OTA_F_ARDUINO_CRC_LENGTH, stored_len,
+					  clamp_u32(payload_len));
+		return;
+	}
+	crc = ota_crc32_msb(0xFFFFFFFFu, buf, ARDUINO_CRC_LEN_OFFSET);
+	crc = ota_crc32_msb(crc, zeros, sizeof(zeros));
+	crc = ota_crc32_msb(crc, buf + ARDUINO_CRC_LEN_OFFSET + 8,
+			    payload_len - ARDUINO_CRC_LEN_OFFSET - 8);
+	img->arduino_crc_computed = crc;
+	if (crc == img->arduino_crc_stored)
+		ota_esp_image_add_finding(img, OTA_F_ARDUINO_CRC_OK, 0, 0);
+	else
+		ota_esp_image_add_finding(img, OTA_F_ARDUINO_CRC_MISMATCH, img->arduino_crc_stored,
+					  crc);
+}
+
+static void
+parse_arduino_sketch(const uint8_t *buf, size_t len, struct ota_esp_image *img)
+{
+	struct walk w;
+	size_t hdr = OTA_ESP_ARDUINO_APP_OFFSET;
+	uint8_t crc_bytes = 0;
+	size_t payload_len = len;
+	size_t sig_len = 0;
+
+	img->kind = OTA_IMAGE_ESP8266_ARDUINO;
+	img->header_offset = hdr;
+	img->segment_count = buf[hdr + 1];
+	(void)ota_read_u32le(buf, len, hdr + 4, &img->entry_addr);
+	if (img->segment_count == 0 || img->segment_count > OTA_ESP_MAX_SEGMENTS) {
+		ota_esp_image_add_finding(img, OTA_F_ARDUINO_APP_BAD, 0, 0);
+		return;
+	}
+	walk_segments(buf, len, hdr + ESP8266_HEADER_LEN, img->segment_count, &w);
+	copy_walk(img, &w);
+	if (!report_walk(img, &w))
+		return;
+
+	/* elf2bin computes the checksum before it stores the CRC words in .irom0.text */
+	if (w.checksum != w.checksum_stored && ota_range_ok(len, ARDUINO_CRC_LEN_OFFSET, 8)) {
+		for (size_t k = 0; k < 8; k++)
+			crc_bytes ^= buf[ARDUINO_CRC_LEN_OFFSET + k];
+		if ((uint8_t)(w.checksum ^ crc_bytes) == w.checksum_stored)
+			img->checksum_computed = w.checksum_stored;
+	}
+	if (img->checksum_computed != img->checksum_stored)
+		ota_esp_image_add_finding(img, OTA_F_CHECKSUM_MISMATCH, img->checksum_stored,
+					  img->checksum_computed);
+	img->image_len = w.checksum_offset + 1;
+	check_v1_entry(img);
+
+	if (img->image_len < len &&
+	    ota_esp8266_signed_split(buf, len, img->image_len, &payload_len, &sig_len)) {
+		img->esp8266_sig_len = sig_len;
+		ota_esp_image_add_finding(img, OTA_F_SIG_ESP8266, clamp_u32(sig_len), 0);
+	}
+	img->payload_len = payload_len;
+	check_arduino_crc(buf, payload_len, img);
+	if (img->esp8266_sig_len == 0)
+		report_trailing(img, buf, img->image_len, len);
+}
+
+/* 0xE9 with the 8-byte header: a bare v1 image or the Arduino .bin */
+static void
+parse_esp8266_v1(const uint8_t *buf, size_t len, struct ota_esp_image *img, const struct walk *w)
+{
+	size_t payload_len = len;
+	size_t sig_len = 0;
+
+	img->kind = OTA_IMAGE_ESP8266_V1;
+	img->chip = OTA_CHIP_ESP8266;
+	if (img->segment_count == 0) {
+		ota_esp_image_add_finding(img, OTA_F_NO_SEGMENTS, 0, 0);
+		return;
+	}
+	if (img->segment_count > OTA_ESP_MAX_SEGMENTS) {
+		ota_esp_image_add_finding(img, OTA_F_TOO_MANY_SEGMENTS, img->segment_count,
+					  OTA_ESP_MAX_SEGMENTS);
+		return;
+	}
+	if (flash_size_bytes(OTA_CHIP_ESP8266, img->flash_size_code) == 0)
+		ota_esp_image_add_finding(img, OTA_F_FLASH_SIZE_CODE, img->flash_size_code, 0);
+	copy_walk(img, w);
+	if (!report_walk(img, w))
+		return;
+
+	/* eboot first, sketch at 0x1000: the Arduino .bin */
+	if (w->checksum_offset < OTA_ESP_ARDUINO_APP_OFFSET &&
+	    ota_range_ok(len, OTA_ESP_ARDUINO_APP_OFFSET, ESP8266_HEADER_LEN) &&
+	    buf[OTA_ESP_ARDUINO_APP_OFFSET] == OTA_ESP_IMAGE_MAGIC) {
+		img->eboot_len = w->checksum_offset + 1;
+		if (w->checksum_stored != w->checksum)
+			ota_esp_image_add_finding(img, OTA_F_CHECKSUM_MISMATCH, w->checksum_stored,
+						  w->checksum);
+		parse_arduino_sketch(buf, len, img);
+		return;
+	}
+
+	if (w->checksum_stored != w->checksum)
+		ota_esp_image_add_finding(img, OTA_F_CHECKSUM_MISMATCH, w->checksum_stored,
+					  w->checksum);
+	img->image_len = w->checksum_offset + 1;
+	check_v1_entry(img);
+	ota_esp_image_add_finding(img, OTA_F_V1_NO_EBOOT, 0, 0);
+	if (img->image_len < len &&
+	    ota_esp8266_signed_split(buf, len, img->image_len, &payload_len, &sig_len)) {
+		img->esp8266_sig_len = sig_len;
+		img->payload_len = payload_len;
+		ota_esp_image_add_finding(img, OTA_F_SIG_ESP8266, clamp_u32(sig_len), 0);
+		return;
+	}
+	img->payload_len = img->image_len;
+	report_trailing(img, buf, img->image_len, len);
+}
+
+/* 0xEA: Espressif NONOS SDK "v2" OTA image */
+static void
+parse_esp8266_v2(const uint8_t *buf, size_t len, struct ota_esp_image *img)
+{
+	struct walk w;
+	uint32_t irom_addr = 0;
+	uint32_t irom_len = 0;
+	size_t hdr2;
+	uint32_t crc_stored = 0;
+	uint32_t crc;
+
+	img->kind = OTA_IMAGE_ESP8266_V2;
+	img->chip = OTA_CHIP_ESP8266;
+	ota_esp_image_add_finding(img, OTA_F_V2_NOT_ARDUINO, 0, 0);
+	if (len < 16) {
+		ota_esp_image_add_finding(img, OTA_F_TRUNCATED_HEADER, clamp_u32(len), 16);
+		return;
+	}
+	if (buf[1] != 4)
+		ota_esp_image_add_finding(img, OTA_F_V2_HEADER_COUNT, buf[1], 0);
+	(void)ota_read_u32le(buf, len, 8, &irom_addr);
+	(void)ota_read_u32le(buf, len, 12, &irom_len);
+	if (!ota_range_ok(len, 16, irom_len) || !ota_range_ok(len, 16 + (size_t)irom_len, 8)) {
+		size_t need = 16 + (size_t)irom_len + 8;
+		ota_esp_image_add_finding(img, OTA_F_SEGMENT_PAST_END, 0,
+					  clamp_u32(need > len ? need - len : 0));
+		return;
+	}
+	hdr2 = 16 + (size_t)irom_len;
+	if (buf[hdr2] != OTA_ESP_IMAGE_MAGIC) {
+		ota_esp_image_add_finding(img, OTA_F_TRUNCATED_HEADER, clamp_u32(hdr2), 0);
+		return;
+	}
+	img->header_offset = hdr2;
+	img->segment_count = buf[hdr2 + 1];
+	img->flash_mode = buf[hdr2 + 2];
+	img->flash_size_code = (uint8_t)(buf[hdr2 + 3] >> 4);
+	img->flash_freq_code = (uint8_t)(buf[hdr2 + 3] & 0x0F);
+	img->flash_size = flash_size_bytes(OTA_CHIP_ESP8266, img->flash_size_code);
+	(void)ota_read_u32le(buf, len, hdr2 + 4, &img->entry_addr);
+	if (img->segment_count == 0 || img->segment_count >= OTA_ESP_MAX_SEGMENTS) {
+		ota_esp_image_add_finding(img, img->segment_count == 0 ? OTA_F_NO_SEGMENTS
+								       : OTA_F_TOO_MANY_SEGMENTS,
+					  img->segment_count, OTA_ESP_MAX_SEGMENTS - 1);
+		return;
+	}
+	walk_segments(buf, len, hdr2 + ESP8266_HEADER_LEN, img->segment_count, &w);
+	/* list the irom segment first, as esptool does */
+	img->segments[0].load_addr = irom_addr;
+	img->segments[0].data_len = irom_len;
+	img->segments[0].data_offset = 16;
+	for (uint8_t i = 0; i < w.parsed && i + 1 < OTA_ESP_MAX_SEGMENTS; i++)
+		img->segments[i + 1] = w.segs[i];
+	img->segments_parsed = (uint8_t)(w.parsed + 1);
+	img->checksum_present = w.checksum_present;
+	img->checksum_offset = w.checksum_offset;
+	img->checksum_stored = w.checksum_stored;
+	img->checksum_computed = w.checksum;
+	if (!report_walk(img, &w))
+		return;
+	if (w.checksum_stored != w.checksum)
+		ota_esp_image_add_finding(img, OTA_F_CHECKSUM_MISMATCH, w.checksum_stored, w.checksum);
+	img->image_len = w.checksum_offset + 1 + 4;
+	if (!ota_read_u32le(buf, len, w.checksum_offset + 1, &crc_stored)) {
+		ota_esp_image_add_finding(img, OTA_F_CHECKSUM_MISSING, 0, 0);
+		return;
+	}
+	crc = ota_crc32_le(0, buf, w.checksum_offset + 1);
+	crc = (crc & 0x80000000u) ? crc ^ 0xFFFFFFFFu : crc + 1;
+	if (crc != crc_stored)
+		ota_esp_image_add_finding(img, OTA_F_V2_CRC_MISMATCH, crc_stored, crc);
+	check_v1_entry(img);
+	img->payload_len = img->image_len;
+	report_trailing(img, buf, img->image_len, len);
+}
+
+/* a whole-flash dump has the partition table at 0x8000; returns the first app's offset */
+static bool
+find_merged_flash(const uint8_t *buf, size_t len, uint32_t *app_offset)
+{
+	uint16_t magic = 0;
+	if (!ota_read_u16le(buf, len, MERGED_PARTITION_TABLE_OFFSET, &magic) ||
+	    magic != PARTITION_MAGIC)
+		return false;
+	if (!(buf[0] == 0xFF || buf[0] == OTA_ESP_IMAGE_MAGIC))
+		return false;
+	*app_offset = 0;
+	for (size_t off = MERGED_PARTITION_TABLE_OFFSET; off + 32 <= MERGED_PARTITION_TABLE_OFFSET + 0xC00;
+	     off += 32) {
+		uint32_t offset = 0;
+		if (!ota_read_u16le(buf, len, off, &magic) || magic != PARTITION_MAGIC)
+			break;
+		/* type app (0), subtype factory (0x00) or ota_0 (0x10) */
+		if (buf[off + 2] == 0 && (buf[off + 3] == 0x00 || buf[off + 3] == 0x10) &&
+		    ota_read_u32le(buf, len, off + 4, &offset)) {
+			*app_offset = offset;
+			break;
+		}
+	}
+	return true;
+}
+
+static void
+parse_e9(const uint8_t *buf, size_t len, struct ota_esp_image *img)
+{
+	struct walk w32;
+	struct walk w8266;
+	bool esp32_header = false;
+	bool e32_ok = false;
+	bool v1_ok;
+	bool use_esp32;
+	uint16_t chip_id = 0xFFFF;
+
+	if (len < ESP8266_HEADER_LEN) {
+		ota_esp_image_add_finding(img, OTA_F_TRUNCATED_HEADER, clamp_u32(len),
+					  ESP8266_HEADER_LEN);
+		return;
+	}
+	img->segment_count = buf[1];
+	img->flash_mode = buf[2];
+	img->flash_size_code = (uint8_t)(buf[3] >> 4);
+	img->flash_freq_code = (uint8_t)(buf[3] & 0x0F);
+	(void)ota_read_u32le(buf, len, 4, &img->entry_addr);
+
+	/* read it both ways (esp-images.md 2.6) */
+	walk_segments(buf, len, ESP8266_HEADER_LEN, buf[1], &w8266);
+	v1_ok = buf[1] > 0 && buf[1] <= OTA_ESP_MAX_SEGMENTS && walk_ok(&w8266);
+	if (len >= ESP32_HEADER_LEN) {
+		(void)ota_read_u16le(buf, len, 12, &chip_id);
+		esp32_header = buf[23] <= 1 && ota_chip_from_id(chip_id) != OTA_CHIP_UNKNOWN &&
+			       all_bytes_are(buf, 19, 23, 0);
+		walk_segments(buf, len, ESP32_HEADER_LEN, buf[1], &w32);
+		e32_ok = buf[1] > 0 && buf[1] <= OTA_ESP_MAX_SEGMENTS && walk_ok(&w32);
+	}
+
+	if (v1_ok && esp32_header && e32_ok) {
+		/* both consistent: only ESP8266 addresses make it an ESP8266 v1 image */
+		use_esp32 = !(esp8266_address_score(&w8266, img->entry_addr) > 0 &&
+			      esp8266_address_score(&w32, img->entry_addr) <= 0);
+	} else if (v1_ok) {
+		use_esp32 = false;
+	} else {
+		/* a damaged image: trust whichever reading still holds together */
+		use_esp32 = len >= ESP32_HEADER_LEN && (e32_ok || esp32_header);
+	}
+
+	if (!use_esp32) {
+		img->flash_size = flash_size_bytes(OTA_CHIP_ESP8266, img->flash_size_code);
+		parse_esp8266_v1(buf, len, img, &w8266);
+		return;
+	}
+
+	img->chip_id = chip_id;
+	img->chip = ota_chip_from_id(chip_id);
+	img->kind = OTA_IMAGE_ESP32_APP;
+	if (img->chip == OTA_CHIP_UNKNOWN)
+		ota_esp_image_add_finding(img, OTA_F_CHIP_UNKNOWN, chip_id, 0);
+	if (chip_id == 0) {
+		int score = esp8266_address_score(&w32, img->entry_addr);
+		if (score > 0) {
+			img->kind = OTA_IMAGE_ESP8266_V3;
+			img->chip = OTA_CHIP_ESP8266;
+			ota_esp_image_add_finding(img, OTA_F_RTOS_SDK_V3, 0, 0);
+		} else if (score == 0 && !addr_in(img->entry_addr, 0x40080000, 0x400C0000)) {
+			ota_esp_image_add_finding(img, OTA_F_CHIP_AMBIGUOUS, 0, 0);
+		}
+	}
+	img->flash_size = flash_size_bytes(img->chip, img->flash_size_code);
+	parse_esp32_layout(buf, len, img, &w32);
+}
+
+bool
+ota_esp_image_parse(const uint8_t *buf, size_t len, struct ota_esp_image *img)
+{
+	uint32_t app_offset = 0;
+
+	ota_fill(img, 0, sizeof(*img));
+	img->file_len = len;
+	img->payload_len = len;
+	if (buf == NULL || len == 0) {
+		ota_esp_image_add_finding(img, OTA_F_EMPTY, 0, 0);
+		return false;
+	}
+	if (len >= 2 && buf[0] == 0x1F && buf[1] == 0x8B) {
+		img->kind = OTA_IMAGE_GZIP;
+		img->chip = OTA_CHIP_ESP8266;
+		ota_esp_image_add_finding(img, OTA_F_GZIP, 0, 0);
+		return true;
+	}
+	if (find_merged_flash(buf, len, &app_offset)) {
+		img->kind = OTA_IMAGE_MERGED_FLASH;
+		ota_esp_image_add_finding(img, OTA_F_MERGED_FLASH, app_offset, 0);
+		return false;
+	}
+	if (buf[0] == OTA_ESP_IMAGE_V2_MAGIC) {
+		parse_esp8266_v2(buf, len, img);
+	} else if (buf[0] == OTA_ESP_IMAGE_MAGIC) {
+		parse_e9(buf, len, img);
+	} else {
+		ota_esp_image_add_finding(img, OTA_F_NOT_ESP, buf[0], 0);
+	}
+	return !ota_esp_image_has_errors(img);
+}
+
+bool
+ota_esp_image_check_digests(const uint8_t *buf,
+			    size_t len,
+			    struct ota_esp_image *img,
+			    const struct ota_hash_ops *hash)
+{
+	uint8_t digest[OTA_SHA256_LEN];
+	bool ok = true;
+
+	if (img->hash_present && ota_range_ok(len, img->hash_offset, OTA_SHA256_LEN)) {
+		if (ota_hash_buffer(hash, OTA_HASH_SHA256, buf, img->hash_offset, digest) != 0)
+			return false;
+		if (ota_compare(digest, buf + img->hash_offset, OTA_SHA256_LEN) == 0) {
+			ota_esp_image_add_finding(img, OTA_F_HASH_OK, 0, 0);
+		} else {
+			ota_esp_image_add_finding(img, OTA_F_HASH_MISMATCH, 0, 0);
+			ok = false;
+		}
+	}
+	if (img->sig_blocks > 0 && ota_range_ok(len, img->sig_sector_offset, OTA_ESP_SIG_SECTOR_LEN)) {
+		bool hashed = false;
+		for (uint8_t k = 0; k < img->sig_blocks; k++) {
+			const uint8_t *blk =
+			    buf + img->sig_sector_offset + (size_t)k * OTA_ESP_SIG_BLOCK_LEN;
+			/* SHA-384 (P-384) digests are left to the signature verifier */
+			if (img->sig_scheme[k] == OTA_SIG_ECDSA_P384 ||
+			    img->sig_scheme[k] == OTA_SIG_UNKNOWN)
+				continue;
+			if (!hashed) {
+				if (ota_hash_buffer(hash, OTA_HASH_SHA256, buf,
+						    img->sig_sector_offset, digest) != 0)
+					return false;
+				hashed = true;
+			}
+			if (ota_compare(digest, blk + 4, OTA_SHA256_LEN) != 0) {
+				ota_esp_image_add_finding(img, OTA_F_SIG_DIGEST_MISMATCH, k, 0);
+				ok = false;
+			}
+		}
+	}
+	return ok;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ota-util.h - bounds-checked readers, byte helpers and CRCs for the portable core
+ *
+ * Only freestanding headers are used so the core builds for ESP8266, ESP32 and Linux alike.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/**
+ * ota_read_u8:
+ * ota_read_u16le:
+ * ota_read_u32le:
+ *
+ * Read a little-endian value at @off of a buffer of @len bytes.
+ *
+ * Returns: false (and leaves *v alone) when the value does not lie inside the buffer.
+ */
+bool ota_read_u8(const uint8_t *buf, size_t len, size_t off, uint8_t *v);
+bool ota_read_u16le(const uint8_t *buf, size_t len, size_t off, uint16_t *v);
+bool ota_read_u32le(const uint8_t *buf, size_t len, size_t off, uint32_t *v);
+
+/* write a little-endian u32 into 4 bytes the caller owns */
+void ota_put_u32le(uint8_t *p, uint32_t v);
+
+/* true when [off, off + n) lies inside a buffer of len bytes, without overflow */
+bool ota_range_ok(size_t len, size_t off, size_t n);
+
+/* a + b into *out, false on overflow */
+bool ota_size_add(size_t a, size_t b, size_t *out);
+
+void ota_copy(void *dst, const void *src, size_t n);
+void ota_fill(void *dst, uint8_t value, size_t n);
+int ota_compare(const void *a, const void *b, size_t n);
+/* constant-time comparison for secrets: 0 when equal */
+int ota_compare_ct(const void *a, const void *b, size_t n);
+size_t ota_strnlen(const char *s, size_t max);
+
+/**
+ * ota_crc32_le:
+ *
+ * The zlib CRC-32 (reflected, polynomial 0xEDB88320). Chain calls by passing the
+ * previous result; start with 0. ESP-IDF's esp_rom_crc32_le(0xFFFFFFFF, ...) equals
+ * ota_crc32_le(0xFFFFFFFF, ...) here, as zlib's crc32() does.
+ */
+uint32_t ota_crc32_le(uint32_t crc, const uint8_t *buf, size_t len);
+
+/**
+ * ota_crc32_msb:
+ *
+ * The MSB-first CRC-32 used by the Arduino ESP8266 eboot (polynomial 0x04C11DB7,
+ * no reflection, no final XOR; pass 0xFFFFFFFF to start). Check value of
+ * "123456789" is 0x0376E6E7.
+ */
+uint32_t ota_crc32_msb(uint32_t crc, const uint8_t *buf, size_t len);
+
+/* lowercase hex of n bytes into out (2n + 1 bytes, NUL-terminated) */
+void ota_hex(const uint8_t *bytes, size_t n, char *out);
