@@ -460,10 +460,12 @@ fleet_image_parse(FleetImage *self)
 	self->content = g_bytes_ref(self->bytes);
 
 	if (len > FLEET_IMAGE_SIZE_MAX) {
+		g_autofree gchar *have = g_format_size_full(len, G_FORMAT_SIZE_IEC_UNITS);
+		g_autofree gchar *limit =
+		    g_format_size_full(FLEET_IMAGE_SIZE_MAX, G_FORMAT_SIZE_IEC_UNITS);
 		g_autofree gchar *m = g_strdup_printf(
-		    _("The file is %.1f MB; ESP firmware images are at most %u MB: is this the "
-		      "right file?"),
-		    (gdouble)len / (1024.0 * 1024.0), FLEET_IMAGE_SIZE_MAX / (1024u * 1024u));
+		    _("The file is %s; ESP firmware images are at most %s: is this the right file?"),
+		    have, limit);
 		fleet_image_add_finding(self, FLEET_SEVERITY_ERROR, "too-large", m);
 		self->img.file_len = len;
 		return;
@@ -513,36 +515,52 @@ fleet_image_new_from_file(GFile *file, GCancellable *cancellable, GError **error
 	g_autoptr(GBytes) bytes = NULL;
 	g_autofree gchar *path = NULL;
 	g_autofree gchar *basename = NULL;
+	g_autofree gchar *shown = NULL;
+	g_autoptr(GError) error_local = NULL;
 	goffset size;
 
 	g_return_val_if_fail(G_IS_FILE(file), NULL);
 
 	basename = g_file_get_basename(file);
+	shown = g_file_get_parse_name(file);
 	info = g_file_query_info(file, G_FILE_ATTRIBUTE_STANDARD_TYPE "," G_FILE_ATTRIBUTE_STANDARD_SIZE,
-				 G_FILE_QUERY_INFO_NONE, cancellable, error);
+				 G_FILE_QUERY_INFO_NONE, cancellable, &error_local);
 	if (info == NULL) {
+		if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)) {
+			g_set_error(error, FLEET_ERROR, FLEET_ERROR_NOT_FOUND,
+				    _("%s does not exist: check the path"), shown);
+			return NULL;
+		}
+		if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED)) {
+			g_set_error(error, FLEET_ERROR, FLEET_ERROR_READ,
+				    _("Cannot read %s: permission denied"), shown);
+			return NULL;
+		}
+		g_propagate_error(error, g_steal_pointer(&error_local));
 		fleet_error_convert(error);
-		g_prefix_error(error, _("Cannot read %s: "), basename);
+		g_prefix_error(error, _("Cannot read %s: "), shown);
 		return NULL;
 	}
 	if (g_file_info_get_file_type(info) != G_FILE_TYPE_REGULAR) {
 		g_set_error(error, FLEET_ERROR, FLEET_ERROR_READ,
-			    _("Cannot read %s: it is not a regular file"), basename);
+			    _("Cannot read %s: it is not a regular file"), shown);
 		return NULL;
 	}
 	size = g_file_info_get_size(info);
 	if (size > (goffset)FLEET_IMAGE_SIZE_MAX) {
+		g_autofree gchar *have = g_format_size_full((guint64)size, G_FORMAT_SIZE_IEC_UNITS);
+		g_autofree gchar *limit =
+		    g_format_size_full(FLEET_IMAGE_SIZE_MAX, G_FORMAT_SIZE_IEC_UNITS);
 		g_set_error(error, FLEET_ERROR, FLEET_ERROR_INVALID_DATA,
-			    _("%s is %.1f MB; ESP firmware images are at most %u MB: is this the "
-			      "right file?"),
-			    basename, (gdouble)size / (1024.0 * 1024.0),
-			    FLEET_IMAGE_SIZE_MAX / (1024u * 1024u));
+			    _("%s is %s; ESP firmware images are at most %s: is this the right "
+			      "file?"),
+			    shown, have, limit);
 		return NULL;
 	}
 	path = g_file_get_path(file);
 	if (path == NULL) {
 		g_set_error(error, FLEET_ERROR, FLEET_ERROR_NOT_SUPPORTED,
-			    _("Cannot read %s: only local files are supported"), basename);
+			    _("Cannot read %s: only local files are supported"), shown);
 		return NULL;
 	}
 	if (size == 0) {
@@ -551,7 +569,7 @@ fleet_image_new_from_file(GFile *file, GCancellable *cancellable, GError **error
 		mapped = g_mapped_file_new(path, FALSE, error);
 		if (mapped == NULL) {
 			fleet_error_convert(error);
-			g_prefix_error(error, _("Cannot read %s: "), basename);
+			g_prefix_error(error, _("Cannot read %s: "), shown);
 			return NULL;
 		}
 		bytes = g_mapped_file_get_bytes(mapped);
