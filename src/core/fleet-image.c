@@ -8,6 +8,7 @@
 
 #include "fleet-board.h"
 #include "fleet-error.h"
+#include "fleet-hash.h"
 #include "fleet-image.h"
 #include "fleet-text.h"
 #include "ota/ota-esp-image.h"
@@ -88,44 +89,6 @@ fleet_compat_verdict_to_string(FleetCompatVerdict verdict)
 	default:
 		return "refuse";
 	}
-}
-
-/* GChecksum behind the firmware core's hash interface */
-typedef struct {
-	GChecksum *checksum;
-} FleetHashState;
-
-static int
-fleet_hash_begin_cb(void *user, enum ota_hash_kind kind)
-{
-	FleetHashState *state = user;
-	g_clear_pointer(&state->checksum, g_checksum_free);
-	state->checksum = g_checksum_new(kind == OTA_HASH_MD5 ? G_CHECKSUM_MD5 : G_CHECKSUM_SHA256);
-	return 0;
-}
-
-static int
-fleet_hash_update_cb(void *user, enum ota_hash_kind kind, const uint8_t *data, size_t len)
-{
-	FleetHashState *state = user;
-	/* g_checksum_update() takes a gssize */
-	while (len > 0) {
-		gsize chunk = MIN(len, (gsize)G_MAXINT32);
-		g_checksum_update(state->checksum, data, (gssize)chunk);
-		data += chunk;
-		len -= chunk;
-	}
-	return 0;
-}
-
-static int
-fleet_hash_finish_cb(void *user, enum ota_hash_kind kind, uint8_t *out)
-{
-	FleetHashState *state = user;
-	gsize len = kind == OTA_HASH_MD5 ? OTA_MD5_LEN : OTA_SHA256_LEN;
-	g_checksum_get_digest(state->checksum, out, &len);
-	g_clear_pointer(&state->checksum, g_checksum_free);
-	return 0;
 }
 
 static void
@@ -447,13 +410,7 @@ fleet_image_parse(FleetImage *self)
 {
 	gsize len = 0;
 	const guint8 *data = g_bytes_get_data(self->bytes, &len);
-	FleetHashState state = {NULL};
-	struct ota_hash_ops ops = {
-	    .user = &state,
-	    .begin = fleet_hash_begin_cb,
-	    .update = fleet_hash_update_cb,
-	    .finish = fleet_hash_finish_cb,
-	};
+	FleetHashOps hash;
 
 	self->md5 = g_compute_checksum_for_bytes(G_CHECKSUM_MD5, self->bytes);
 	self->sha256 = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, self->bytes);
@@ -476,8 +433,9 @@ fleet_image_parse(FleetImage *self)
 		fleet_image_parse_gzip(self);
 
 	data = g_bytes_get_data(self->content, &len);
-	(void)ota_esp_image_check_digests(data, len, &self->img, &ops);
-	g_clear_pointer(&state.checksum, g_checksum_free);
+	fleet_hash_ops_init(&hash);
+	(void)ota_esp_image_check_digests(data, len, &self->img, &hash.ops);
+	fleet_hash_ops_clear(&hash);
 	fleet_image_add_ota_findings(self);
 
 	if (self->img.has_app_desc) {
