@@ -580,6 +580,14 @@ parse_esp32_signatures(const uint8_t *buf, size_t len, struct ota_esp_image *img
 		report_trailing(img, buf, sector + OTA_ESP_SIG_SECTOR_LEN, len);
 		return;
 	}
+	/* 0xFF to the 4 KiB boundary, a block magic, then the file ends: a signed image cut
+	 * inside its signature sector, which no device will accept */
+	if (sector < len && buf[sector] == 0xE7 && all_bytes_are(buf, end, sector, 0xFF)) {
+		img->sig_sector_offset = sector;
+		img->payload_len = sector;
+		ota_esp_image_add_finding(img, OTA_F_SIG_SBV2_BAD_BLOCK, 0, 0);
+		return;
+	}
 	report_trailing(img, buf, end, len);
 }
 
