@@ -806,6 +806,19 @@ parse_arduino_sketch(const uint8_t *buf, size_t len, struct ota_esp_image *img)
 		report_trailing(img, buf, img->image_len, len);
 }
 
+/* every segment in eboot's 4 KiB of IRAM at 0x4010F000 (A8266 bootloaders/eboot/eboot.ld) */
+static bool
+segments_are_eboot(const struct walk *w)
+{
+	if (w->parsed == 0)
+		return false;
+	for (uint8_t i = 0; i < w->parsed; i++) {
+		if (!addr_in(w->segs[i].load_addr, 0x4010F000, 0x40110000))
+			return false;
+	}
+	return true;
+}
+
 /* 0xE9 with the 8-byte header: a bare v1 image or the Arduino .bin */
 static void
 parse_esp8266_v1(const uint8_t *buf, size_t len, struct ota_esp_image *img, const struct walk *w)
@@ -839,6 +852,24 @@ parse_esp8266_v1(const uint8_t *buf, size_t len, struct ota_esp_image *img, cons
 			ota_esp_image_add_finding(img, OTA_F_CHECKSUM_MISMATCH, w->checksum_stored,
 						  w->checksum);
 		parse_arduino_sketch(buf, len, img);
+		return;
+	}
+
+	/* eboot alone, or eboot and part of elf2bin's 0xAA fill: an Arduino .bin cut short
+	 * before its sketch, which would leave the device with a boot loader and nothing to boot */
+	if (w->checksum_offset < OTA_ESP_ARDUINO_APP_OFFSET &&
+	    (segments_are_eboot(w) ||
+	     (w->checksum_offset + 1 < len &&
+	      all_bytes_are(buf, w->checksum_offset + 1,
+			    len < OTA_ESP_ARDUINO_APP_OFFSET ? len : OTA_ESP_ARDUINO_APP_OFFSET,
+			    0xAA)))) {
+		img->kind = OTA_IMAGE_ESP8266_ARDUINO;
+		img->eboot_len = w->checksum_offset + 1;
+		img->image_len = img->eboot_len;
+		if (w->checksum_stored != w->checksum)
+			ota_esp_image_add_finding(img, OTA_F_CHECKSUM_MISMATCH, w->checksum_stored,
+						  w->checksum);
+		ota_esp_image_add_finding(img, OTA_F_ARDUINO_APP_BAD, 0, 0);
 		return;
 	}
 
