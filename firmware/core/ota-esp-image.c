@@ -976,6 +976,15 @@ find_merged_flash(const uint8_t *buf, size_t len, uint32_t *app_offset)
 		return false;
 	if (!(buf[0] == 0xFF || buf[0] == OTA_ESP_IMAGE_MAGIC))
 		return false;
+	if (buf[0] == OTA_ESP_IMAGE_MAGIC) {
+		/* only a bootloader at 0 (C3, S3, ...) that ends below the table makes a dump;
+		 * an app can hold AA 50 at 0x8000 in its segment data (esp-images.md 2.6.4) */
+		struct walk w;
+		walk_segments(buf, len, ESP32_HEADER_LEN, buf[1], &w);
+		if (buf[1] == 0 || buf[1] > OTA_ESP_MAX_SEGMENTS || !w.complete ||
+		    w.checksum_offset >= MERGED_PARTITION_TABLE_OFFSET)
+			return false;
+	}
 	*app_offset = 0;
 	for (size_t off = MERGED_PARTITION_TABLE_OFFSET; off + 32 <= MERGED_PARTITION_TABLE_OFFSET + 0xC00;
 	     off += 32) {
