@@ -10,12 +10,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* optional in a target, as in libFuzzer */
-int
-LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
+int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 /* libFuzzer never hands a target more than this by default; the corpora stay far below */
 #define REPLAY_MAX_FILE (16u * 1024u * 1024u)
