@@ -1,0 +1,1587 @@
+/* SPDX-License-Identifier: MIT */
+/* ota-mdns.c - mDNS responder for _arduino._tcp: message reader, builder, probe and announce */
+
+#include "ota/ota-mdns.h"
+
+#include "ota/ota-util.h"
+
+#define DNS_HEADER_LEN 12
+#define DNS_QUESTION_MIN 5 /* root name + type + class */
+#define DNS_RECORD_MIN 11  /* root name + type + class + ttl + rdlength */
+#define MAX_POINTER_HOPS 64
+#define MAX_COMPRESS_NAMES 48
+#define MAX_TIEBREAK 8
+#define RDATA_MAX (OTA_MDNS_PACKET_MAX / 3)
+
+/* RFC 6762 §8.1: more than 15 conflicts in 10 s and we wait 5 s before probing again */
+#define CONFLICT_WINDOW_MS 10000
+#define CONFLICT_LIMIT 15
+#define CONFLICT_BACKOFF_MS 5000
+
+#define ALL_PRIMARY                                                                                \
+	((1u << OTA_MDNS_REC_PTR_ENUM) | (1u << OTA_MDNS_REC_PTR_SVC) | (1u << OTA_MDNS_REC_SRV) | \
+	 (1u << OTA_MDNS_REC_TXT) | (1u << OTA_MDNS_REC_A))
+#define BIT(r) (1u << (r))
+#define SHARED_RECORDS (BIT(OTA_MDNS_REC_PTR_ENUM) | BIT(OTA_MDNS_REC_PTR_SVC))
+
+/* fixed names in wire form; the string literal's NUL is the root label */
+static const uint8_t svc_wire[] = "\x08_arduino\x04_tcp\x05local";
+static const uint8_t enum_wire[] = "\x09_services\x07_dns-sd\x04_udp\x05local";
+static const uint8_t local_wire[] = "\x05local";
+
+/* ---- small helpers ---- */
+
+static uint16_t
+get_u16be(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static uint32_t
+get_u32be(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static uint8_t
+ascii_lower(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+}
+
+static bool
+time_reached(uint32_t now, uint32_t when)
+{
+	return (int32_t)(now - when) >= 0;
+}
+
+static uint32_t
+rng_next(struct ota_mdns *m)
+{
+	/* xorshift32: only spreads timers of devices that boot together, not for secrets */
+	uint32_t x = m->rng;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	m->rng = x;
+	return x;
+}
+
+static uint32_t
+rng_range(struct ota_mdns *m, uint32_t lo, uint32_t hi)
+{
+	return lo + rng_next(m) % (hi - lo + 1);
+}
+
+/* decimal digits of v into out (at least 11 bytes); returns the length */
+static size_t
+put_decimal(char *out, uint32_t v)
+{
+	char tmp[10];
+	size_t n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (size_t i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* length of an uncompressed wire-form name, root label included */
+static size_t
+wire_len(const uint8_t *wire)
+{
+	size_t i = 0;
+
+	while (wire[i] != 0)
+		i += 1 + (size_t)wire[i];
+	return i + 1;
+}
+
+/* ---- reader ---- */
+
+int
+ota_dns_reader_init(struct ota_dns_reader *r, const uint8_t *pkt, size_t len)
+{
+	size_t need;
+
+	if (r == NULL || (pkt == NULL && len != 0))
+		return OTA_MDNS_E_ARGS;
+	ota_fill(r, 0, sizeof(*r));
+	if (len < DNS_HEADER_LEN)
+		return OTA_MDNS_E_MALFORMED;
+	r->pkt = pkt;
+	r->len = len;
+	r->hdr.id = get_u16be(pkt);
+	r->hdr.flags = get_u16be(pkt + 2);
+	r->hdr.qdcount = get_u16be(pkt + 4);
+	r->hdr.ancount = get_u16be(pkt + 6);
+	r->hdr.nscount = get_u16be(pkt + 8);
+	r->hdr.arcount = get_u16be(pkt + 10);
+	r->off = DNS_HEADER_LEN;
+
+	/* counts that cannot fit are rejected before any record is read */
+	need = (size_t)r->hdr.qdcount * DNS_QUESTION_MIN +
+	       ((size_t)r->hdr.ancount + r->hdr.nscount + r->hdr.arcount) * DNS_RECORD_MIN;
+	if (need > len - DNS_HEADER_LEN)
+		return OTA_MDNS_E_MALFORMED;
+	return 0;
+}
+
+int
+ota_dns_read_name(const uint8_t *pkt, size_t len, size_t *off, struct ota_dns_name *out)
+{
+	size_t pos, limit, next = 0, n = 0;
+	unsigned hops = 0;
+	bool jumped = false;
+
+	if (pkt == NULL || off == NULL || out == NULL)
+		return OTA_MDNS_E_ARGS;
+	pos = *off;
+	limit = pos;
+	for (;;) {
+		uint8_t c;
+
+		if (pos >= len)
+			return OTA_MDNS_E_MALFORMED;
+		c = pkt[pos];
+		if ((c & 0xC0) == 0xC0) {
+			size_t target;
+
+			if (pos + 1 >= len)
+				return OTA_MDNS_E_MALFORMED;
+			target = ((size_t)(c & 0x3F) << 8) | pkt[pos + 1];
+			/*
+			 * each pointer must land before everything read so far: the targets
+			 * strictly decrease, so no chain of pointers can loop
+			 */
+			if (target >= limit || ++hops > MAX_POINTER_HOPS)
+				return OTA_MDNS_E_MALFORMED;
+			if (!jumped) {
+				next = pos + 2;
+				jumped = true;
+			}
+			pos = target;
+			limit = target;
+			continue;
+		}
+		if ((c & 0xC0) != 0) /* 0x40 extended and 0x80 reserved label types */
+			return OTA_MDNS_E_MALFORMED;
+		if (c == 0)
+			break;
+		if (!ota_range_ok(len, pos + 1, c))
+			return OTA_MDNS_E_MALFORMED;
+		/* room for this label and the root label after it */
+		if (n + 1 + c + 1 > OTA_MDNS_NAME_MAX)
+			return OTA_MDNS_E_MALFORMED;
+		out->wire[n] = c;
+		ota_copy(out->wire + n + 1, pkt + pos + 1, c);
+		n += 1 + (size_t)c;
+		pos += 1 + (size_t)c;
+	}
+	out->wire[n++] = 0;
+	out->len = (uint8_t)n;
+	*off = jumped ? next : pos + 1;
+	return 0;
+}
+
+int
+ota_dns_reader_next(struct ota_dns_reader *r, struct ota_dns_record *rec)
+{
+	uint32_t q, an, ns, total;
+	int rc;
+
+	if (r == NULL || rec == NULL || r->pkt == NULL)
+		return OTA_MDNS_E_ARGS;
+	q = r->hdr.qdcount;
+	an = q + r->hdr.ancount;
+	ns = an + r->hdr.nscount;
+	total = ns + r->hdr.arcount;
+	if (r->index >= total)
+		return 0;
+
+	ota_fill(rec, 0, sizeof(*rec));
+	if (r->index < q)
+		rec->section = OTA_DNS_QUESTION;
+	else if (r->index < an)
+		rec->section = OTA_DNS_ANSWER;
+	else if (r->index < ns)
+		rec->section = OTA_DNS_AUTHORITY;
+	else
+		rec->section = OTA_DNS_ADDITIONAL;
+
+	rc = ota_dns_read_name(r->pkt, r->len, &r->off, &rec->name);
+	if (rc < 0)
+		return rc;
+	if (!ota_range_ok(r->len, r->off, rec->section == OTA_DNS_QUESTION ? 4 : 10))
+		return OTA_MDNS_E_MALFORMED;
+	rec->type = get_u16be(r->pkt + r->off);
+	rec->klass = get_u16be(r->pkt + r->off + 2) & OTA_DNS_CLASS_MASK;
+	rec->top_bit = (r->pkt[r->off + 2] & 0x80) != 0;
+	if (rec->section == OTA_DNS_QUESTION) {
+		r->off += 4;
+	} else {
+		rec->ttl = get_u32be(r->pkt + r->off + 4);
+		rec->rdlength = get_u16be(r->pkt + r->off + 8);
+		r->off += 10;
+		if (!ota_range_ok(r->len, r->off, rec->rdlength))
+			return OTA_MDNS_E_MALFORMED;
+		rec->rdata_off = r->off;
+		r->off += rec->rdlength;
+	}
+	r->index++;
+	return 1;
+}
+
+int
+ota_dns_rdata_canonical(const uint8_t *pkt,
+			size_t len,
+			const struct ota_dns_record *rec,
+			uint8_t *out,
+			size_t out_size,
+			size_t *out_len)
+{
+	struct ota_dns_name name;
+	size_t off, end, n = 0, fixed;
+	int rc;
+
+	if (pkt == NULL || rec == NULL || out == NULL || out_len == NULL ||
+	    rec->section == OTA_DNS_QUESTION)
+		return OTA_MDNS_E_ARGS;
+	off = rec->rdata_off;
+	if (!ota_range_ok(len, off, rec->rdlength))
+		return OTA_MDNS_E_MALFORMED;
+	end = off + rec->rdlength;
+
+	switch (rec->type) {
+	case OTA_DNS_TYPE_A:
+		if (rec->rdlength != 4)
+			return OTA_MDNS_E_MALFORMED;
+		break;
+	case OTA_DNS_TYPE_AAAA:
+		if (rec->rdlength != 16)
+			return OTA_MDNS_E_MALFORMED;
+		break;
+	case OTA_DNS_TYPE_TXT:
+		/* every string must end inside the rdata */
+		for (size_t p = off; p < end; p += 1 + (size_t)pkt[p]) {
+			if (p + 1 + pkt[p] > end)
+				return OTA_MDNS_E_MALFORMED;
+		}
+		break;
+	case OTA_DNS_TYPE_SRV:
+	case OTA_DNS_TYPE_PTR:
+	case OTA_DNS_TYPE_NSEC:
+		/* priority, weight and port come before the SRV target */
+		fixed = rec->type == OTA_DNS_TYPE_SRV ? 6 : 0;
+		if (rec->rdlength < fixed + 1)
+			return OTA_MDNS_E_MALFORMED;
+		if (fixed > out_size)
+			return OTA_MDNS_E_NOSPACE;
+		ota_copy(out, pkt + off, fixed);
+		n = fixed;
+		off += fixed;
+		/* the name must lie inside the rdata: read it from a view that ends there */
+		rc = ota_dns_read_name(pkt, end, &off, &name);
+		if (rc < 0)
+			return rc;
+		if (rec->type != OTA_DNS_TYPE_NSEC && off != end)
+			return OTA_MDNS_E_MALFORMED;
+		if (name.len > out_size - n)
+			return OTA_MDNS_E_NOSPACE;
+		ota_copy(out + n, name.wire, name.len);
+		n += name.len;
+		break;
+	default:
+		break;
+	}
+	/* whatever follows (the whole rdata for plain types, the NSEC bitmap) is copied */
+	if (end - off > out_size - n)
+		return OTA_MDNS_E_NOSPACE;
+	ota_copy(out + n, pkt + off, end - off);
+	n += end - off;
+	*out_len = n;
+	return 0;
+}
+
+bool
+ota_dns_name_equal(const struct ota_dns_name *a, const struct ota_dns_name *b)
+{
+	if (a->len != b->len)
+		return false;
+	/* length bytes are below 64 so lowering them is harmless */
+	for (size_t i = 0; i < a->len; i++) {
+		if (ascii_lower(a->wire[i]) != ascii_lower(b->wire[i]))
+			return false;
+	}
+	return true;
+}
+
+int
+ota_dns_name_to_text(const struct ota_dns_name *name, char *out, size_t out_size)
+{
+	size_t o = 0, i = 0;
+
+	if (name == NULL || out == NULL || out_size == 0)
+		return OTA_MDNS_E_ARGS;
+	out[0] = '\0';
+	while (i < name->len && name->wire[i] != 0) {
+		uint8_t l = name->wire[i++];
+
+		if (o != 0) {
+			if (o + 1 >= out_size)
+				return OTA_MDNS_E_NOSPACE;
+			out[o++] = '.';
+		}
+		for (uint8_t k = 0; k < l && i < name->len; k++, i++) {
+			uint8_t c = name->wire[i];
+			char esc[4];
+			size_t n = 0;
+
+			if (c == '.' || c == '\\') {
+				esc[n++] = '\\';
+				esc[n++] = (char)c;
+			} else if (c > 0x20 && c < 0x7f) {
+				esc[n++] = (char)c;
+			} else {
+				esc[n++] = '\\';
+				esc[n++] = (char)('0' + c / 100);
+				esc[n++] = (char)('0' + c / 10 % 10);
+				esc[n++] = (char)('0' + c % 10);
+			}
+			if (o + n >= out_size) {
+				out[o] = '\0';
+				return OTA_MDNS_E_NOSPACE;
+			}
+			ota_copy(out + o, esc, n);
+			o += n;
+		}
+		out[o] = '\0';
+	}
+	return (int)o;
+}
+
+int
+ota_dns_name_from_labels(struct ota_dns_name *out, const char *const *labels)
+{
+	size_t n = 0;
+
+	if (out == NULL || labels == NULL)
+		return OTA_MDNS_E_ARGS;
+	for (size_t k = 0; labels[k] != NULL; k++) {
+		size_t l = ota_strnlen(labels[k], OTA_MDNS_LABEL_MAX + 1);
+
+		if (l == 0 || l > OTA_MDNS_LABEL_MAX || n + 1 + l + 1 > OTA_MDNS_NAME_MAX)
+			return OTA_MDNS_E_ARGS;
+		out->wire[n] = (uint8_t)l;
+		ota_copy(out->wire + n + 1, labels[k], l);
+		n += 1 + l;
+	}
+	out->wire[n++] = 0;
+	out->len = (uint8_t)n;
+	return 0;
+}
+
+/* ---- writer with name compression ---- */
+
+struct writer {
+	uint8_t *buf;
+	size_t size;
+	size_t len;
+	bool failed;
+	unsigned n_names;
+	uint16_t names[MAX_COMPRESS_NAMES]; /* offsets of labels already in the packet */
+};
+
+static void
+writer_init(struct writer *w, uint8_t *buf, size_t size)
+{
+	ota_fill(w, 0, sizeof(*w));
+	w->buf = buf;
+	w->size = size;
+}
+
+static void
+put_bytes(struct writer *w, const void *p, size_t n)
+{
+	if (w->failed || !ota_range_ok(w->size, w->len, n)) {
+		w->failed = true;
+		return;
+	}
+	ota_copy(w->buf + w->len, p, n);
+	w->len += n;
+}
+
+static void
+put_u8(struct writer *w, uint8_t v)
+{
+	put_bytes(w, &v, 1);
+}
+
+static void
+put_u16(struct writer *w, uint16_t v)
+{
+	uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+	put_bytes(w, b, 2);
+}
+
+static void
+put_u32(struct writer *w, uint32_t v)
+{
+	uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+	put_bytes(w, b, 4);
+}
+
+/* does the (possibly compressed) name at off of our own packet equal the wire suffix? */
+static bool
+name_at_equals(const uint8_t *pkt, size_t len, size_t off, const uint8_t *wire)
+{
+	size_t i = 0;
+	unsigned hops = 0;
+
+	for (;;) {
+		uint8_t c;
+
+		if (off >= len)
+			return false;
+		c = pkt[off];
+		if ((c & 0xC0) == 0xC0) {
+			if (off + 1 >= len || ++hops > MAX_POINTER_HOPS)
+				return false;
+			off = ((size_t)(c & 0x3F) << 8) | pkt[off + 1];
+			continue;
+		}
+		if (c != wire[i])
+			return false;
+		if (c == 0)
+			return true;
+		if (!ota_range_ok(len, off + 1, c))
+			return false;
+		for (size_t k = 1; k <= c; k++) {
+			if (ascii_lower(pkt[off + k]) != ascii_lower(wire[i + k]))
+				return false;
+		}
+		off += 1 + (size_t)c;
+		i += 1 + (size_t)c;
+	}
+}
+
+static void
+put_name(struct writer *w, const uint8_t *wire, bool compress)
+{
+	size_t i = 0;
+
+	while (wire[i] != 0) {
+		if (compress) {
+			for (unsigned k = 0; k < w->n_names; k++) {
+				if (name_at_equals(w->buf, w->len, w->names[k], wire + i)) {
+					put_u16(w, (uint16_t)(0xC000 | w->names[k]));
+					return;
+				}
+			}
+		}
+		if (!w->failed && w->len <= 0x3FFF && w->n_names < MAX_COMPRESS_NAMES)
+			w->names[w->n_names++] = (uint16_t)w->len;
+		put_bytes(w, wire + i, 1 + (size_t)wire[i]);
+		i += 1 + (size_t)wire[i];
+	}
+	put_u8(w, 0);
+}
+
+/* ---- our records ---- */
+
+enum write_mode {
+	MODE_MULTICAST, /* cache-flush bits, full TTLs */
+	MODE_LEGACY,  /* RFC 6762 §6.7: no cache-flush bit, TTL <= 10 s, uncompressed SRV target */
+	MODE_PROBE,   /* authority section of a probe: no cache-flush bit */
+	MODE_GOODBYE, /* TTL 0 */
+	MODE_CANONICAL, /* rdata only, uncompressed, for comparisons */
+};
+
+static bool
+rec_is_unique(enum ota_mdns_rec r)
+{
+	return (SHARED_RECORDS & BIT(r)) == 0;
+}
+
+static uint32_t
+rec_ttl(enum ota_mdns_rec r)
+{
+	switch (r) {
+	case OTA_MDNS_REC_PTR_ENUM:
+	case OTA_MDNS_REC_PTR_SVC:
+	case OTA_MDNS_REC_TXT:
+		return OTA_MDNS_TTL_OTHER;
+	default:
+		return OTA_MDNS_TTL_HOST;
+	}
+}
+
+static uint16_t
+rec_type(enum ota_mdns_rec r)
+{
+	switch (r) {
+	case OTA_MDNS_REC_PTR_ENUM:
+	case OTA_MDNS_REC_PTR_SVC:
+		return OTA_DNS_TYPE_PTR;
+	case OTA_MDNS_REC_SRV:
+		return OTA_DNS_TYPE_SRV;
+	case OTA_MDNS_REC_TXT:
+		return OTA_DNS_TYPE_TXT;
+	case OTA_MDNS_REC_A:
+		return OTA_DNS_TYPE_A;
+	default:
+		return OTA_DNS_TYPE_NSEC;
+	}
+}
+
+static const uint8_t *
+rec_owner(const struct ota_mdns *m, enum ota_mdns_rec r)
+{
+	switch (r) {
+	case OTA_MDNS_REC_PTR_ENUM:
+		return enum_wire;
+	case OTA_MDNS_REC_PTR_SVC:
+		return svc_wire;
+	case OTA_MDNS_REC_SRV:
+	case OTA_MDNS_REC_TXT:
+	case OTA_MDNS_REC_NSEC_INSTANCE:
+		return m->instance.wire;
+	default:
+		return m->host.wire;
+	}
+}
+
+static void
+put_rdata(const struct ota_mdns *m, struct writer *w, enum ota_mdns_rec r, enum write_mode mode)
+{
+	bool compress = mode != MODE_CANONICAL;
+
+	switch (r) {
+	case OTA_MDNS_REC_PTR_ENUM:
+		put_name(w, svc_wire, compress);
+		break;
+	case OTA_MDNS_REC_PTR_SVC:
+		put_name(w, m->instance.wire, compress);
+		break;
+	case OTA_MDNS_REC_SRV:
+		put_u16(w, 0); /* priority */
+		put_u16(w, 0); /* weight */
+		put_u16(w, m->ota_port);
+		/* RFC 6762 §18.14 allows compression here; plain DNS resolvers may not expect it */
+		put_name(w, m->host.wire, compress && mode != MODE_LEGACY);
+		break;
+	case OTA_MDNS_REC_TXT:
+		put_bytes(w, m->txt, m->txt_len);
+		break;
+	case OTA_MDNS_REC_A:
+		put_u32(w, m->ipv4);
+		break;
+	case OTA_MDNS_REC_NSEC_INSTANCE:
+		/* RFC 6762 §6.1 restricted form: next name = owner, window 0, TXT (16), SRV (33) */
+		put_name(w, m->instance.wire, false);
+		put_u8(w, 0);
+		put_u8(w, 5);
+		put_u8(w, 0x00);
+		put_u8(w, 0x00);
+		put_u8(w, 0x80);
+		put_u8(w, 0x00);
+		put_u8(w, 0x40);
+		break;
+	case OTA_MDNS_REC_NSEC_HOST:
+		/* window 0, only A (1) */
+		put_name(w, m->host.wire, false);
+		put_u8(w, 0);
+		put_u8(w, 1);
+		put_u8(w, 0x40);
+		break;
+	default:
+		w->failed = true;
+		break;
+	}
+}
+
+static void
+put_record(const struct ota_mdns *m, struct writer *w, enum ota_mdns_rec r, enum write_mode mode)
+{
+	uint16_t klass = OTA_DNS_CLASS_IN;
+	uint32_t ttl = rec_ttl(r);
+	size_t len_at;
+
+	if ((mode == MODE_MULTICAST || mode == MODE_GOODBYE) && rec_is_unique(r))
+		klass |= OTA_DNS_CACHE_FLUSH_BIT;
+	if (mode == MODE_LEGACY && ttl > OTA_MDNS_TTL_LEGACY)
+		ttl = OTA_MDNS_TTL_LEGACY;
+	if (mode == MODE_GOODBYE)
+		ttl = 0;
+
+	put_name(w, rec_owner(m, r), true);
+	put_u16(w, rec_type(r));
+	put_u16(w, klass);
+	put_u32(w, ttl);
+	len_at = w->len;
+	put_u16(w, 0);
+	put_rdata(m, w, r, mode);
+	if (!w->failed) {
+		size_t rdlen = w->len - len_at - 2;
+		w->buf[len_at] = (uint8_t)(rdlen >> 8);
+		w->buf[len_at + 1] = (uint8_t)rdlen;
+	}
+}
+
+/* our rdata without compression into out; returns its length or a negative error */
+static int
+our_rdata(const struct ota_mdns *m, enum ota_mdns_rec r, uint8_t *out, size_t size)
+{
+	struct writer w;
+
+	writer_init(&w, out, size);
+	put_rdata(m, &w, r, MODE_CANONICAL);
+	return w.failed ? OTA_MDNS_E_NOSPACE : (int)w.len;
+}
+
+/* is the received record the same as our record r (name, type, class, rdata)? */
+static bool
+record_is_ours(struct ota_mdns *m,
+	       enum ota_mdns_rec r,
+	       const uint8_t *pkt,
+	       size_t len,
+	       const struct ota_dns_record *rec)
+{
+	struct ota_dns_name owner;
+	size_t theirs_len;
+	int ours_len;
+
+	if (rec->type != rec_type(r) || rec->klass != OTA_DNS_CLASS_IN)
+		return false;
+	owner.len = (uint8_t)wire_len(rec_owner(m, r));
+	ota_copy(owner.wire, rec_owner(m, r), owner.len);
+	if (!ota_dns_name_equal(&owner, &rec->name))
+		return false;
+	if (ota_dns_rdata_canonical(pkt, len, rec, m->scratch[0], RDATA_MAX, &theirs_len) < 0)
+		return false;
+	ours_len = our_rdata(m, r, m->scratch[1], RDATA_MAX);
+	if (ours_len < 0 || (size_t)ours_len != theirs_len)
+		return false;
+	/* rdata compares case-sensitively except for the names inside it */
+	if (rec->type == OTA_DNS_TYPE_PTR || rec->type == OTA_DNS_TYPE_SRV ||
+	    rec->type == OTA_DNS_TYPE_NSEC) {
+		for (size_t i = 0; i < theirs_len; i++) {
+			if (ascii_lower(m->scratch[0][i]) != ascii_lower(m->scratch[1][i]))
+				return false;
+		}
+		return true;
+	}
+	return ota_compare(m->scratch[0], m->scratch[1], theirs_len) == 0;
+}
+
+/* records worth sending along with the answers (RFC 6763 §12, RFC 6762 §6.1) */
+static uint32_t
+additional_for(uint32_t answers)
+{
+	uint32_t add = 0;
+
+	if (answers & BIT(OTA_MDNS_REC_PTR_SVC))
+		add |= BIT(OTA_MDNS_REC_SRV) | BIT(OTA_MDNS_REC_TXT) | BIT(OTA_MDNS_REC_A) |
+		       BIT(OTA_MDNS_REC_NSEC_INSTANCE) | BIT(OTA_MDNS_REC_NSEC_HOST);
+	if (answers & BIT(OTA_MDNS_REC_SRV))
+		add |= BIT(OTA_MDNS_REC_A) | BIT(OTA_MDNS_REC_NSEC_HOST);
+	if (answers & BIT(OTA_MDNS_REC_A))
+		add |= BIT(OTA_MDNS_REC_NSEC_HOST);
+	return add & ~answers;
+}
+
+struct build_opts {
+	uint16_t id;
+	enum write_mode mode;
+	uint32_t answers;
+	uint32_t additional;
+	/* legacy unicast: the query whose questions are repeated */
+	const uint8_t *query;
+	size_t query_len;
+};
+
+static int
+build_response(const struct ota_mdns *m, uint8_t *out, size_t size, const struct build_opts *o)
+{
+	struct writer w;
+	uint16_t qd = 0, an = 0, ar = 0;
+
+	writer_init(&w, out, size);
+	put_u16(&w, o->id);
+	put_u16(&w, OTA_DNS_FLAG_QR | OTA_DNS_FLAG_AA);
+	put_u16(&w, 0);
+	put_u16(&w, 0);
+	put_u16(&w, 0);
+	put_u16(&w, 0);
+
+	if (o->query != NULL) {
+		struct ota_dns_reader r;
+		struct ota_dns_record rec;
+
+		if (ota_dns_reader_init(&r, o->query, o->query_len) < 0)
+			return OTA_MDNS_E_MALFORMED;
+		while (r.index < r.hdr.qdcount && ota_dns_reader_next(&r, &rec) == 1) {
+			put_name(&w, rec.name.wire, true);
+			put_u16(&w, rec.type);
+			put_u16(&w, (uint16_t)(rec.klass | (rec.top_bit ? OTA_DNS_QU_BIT : 0)));
+			qd++;
+		}
+	}
+	for (int r = 0; r < OTA_MDNS_REC_COUNT; r++) {
+		if (o->answers & BIT(r)) {
+			put_record(m, &w, (enum ota_mdns_rec)r, o->mode);
+			an++;
+		}
+	}
+	for (int r = 0; r < OTA_MDNS_REC_COUNT; r++) {
+		if ((o->additional & ~o->answers) & BIT(r)) {
+			put_record(m, &w, (enum ota_mdns_rec)r, o->mode);
+			ar++;
+		}
+	}
+	if (w.failed)
+		return OTA_MDNS_E_NOSPACE;
+	out[4] = (uint8_t)(qd >> 8);
+	out[5] = (uint8_t)qd;
+	out[6] = (uint8_t)(an >> 8);
+	out[7] = (uint8_t)an;
+	out[10] = (uint8_t)(ar >> 8);
+	out[11] = (uint8_t)ar;
+	return (int)w.len;
+}
+
+int
+ota_mdns_build(struct ota_mdns *m, uint32_t answers, uint8_t *out, size_t out_size)
+{
+	struct build_opts o;
+
+	if (m == NULL || out == NULL)
+		return OTA_MDNS_E_ARGS;
+	ota_fill(&o, 0, sizeof(o));
+	o.mode = MODE_MULTICAST;
+	o.answers = answers & (BIT(OTA_MDNS_REC_COUNT) - 1);
+	o.additional = additional_for(o.answers);
+	return build_response(m, out, out_size, &o);
+}
+
+/* ---- sending ---- */
+
+static void
+send_multicast(struct ota_mdns *m, uint32_t answers, enum write_mode mode, uint32_t now)
+{
+	struct build_opts o;
+	int len;
+
+	if (answers == 0)
+		return;
+	ota_fill(&o, 0, sizeof(o));
+	o.mode = mode;
+	o.answers = answers;
+	o.additional = mode == MODE_GOODBYE ? 0 : additional_for(answers);
+	len = build_response(m, m->buf, sizeof(m->buf), &o);
+	if (len < 0)
+		return;
+	for (int r = 0; r < OTA_MDNS_REC_COUNT; r++) {
+		if (answers & BIT(r)) {
+			m->last_multicast_ms[r] = now;
+			m->multicast_once[r] = true;
+		}
+	}
+	m->send(m->user, OTA_MDNS_GROUP, OTA_MDNS_PORT, m->buf, (size_t)len);
+}
+
+static void
+send_probe(struct ota_mdns *m)
+{
+	struct writer w;
+
+	writer_init(&w, m->buf, sizeof(m->buf));
+	put_u16(&w, 0);
+	put_u16(&w, 0);
+	put_u16(&w, 2); /* questions */
+	put_u16(&w, 0);
+	put_u16(&w, 3); /* authority: the records we want to own (RFC 6762 §8.2) */
+	put_u16(&w, 0);
+	/* QU: a defender can answer us directly (RFC 6762 §8.1) */
+	put_name(&w, m->host.wire, true);
+	put_u16(&w, OTA_DNS_TYPE_ANY);
+	put_u16(&w, OTA_DNS_CLASS_IN | OTA_DNS_QU_BIT);
+	put_name(&w, m->instance.wire, true);
+	put_u16(&w, OTA_DNS_TYPE_ANY);
+	put_u16(&w, OTA_DNS_CLASS_IN | OTA_DNS_QU_BIT);
+	put_record(m, &w, OTA_MDNS_REC_A, MODE_PROBE);
+	put_record(m, &w, OTA_MDNS_REC_SRV, MODE_PROBE);
+	put_record(m, &w, OTA_MDNS_REC_TXT, MODE_PROBE);
+	if (!w.failed)
+		m->send(m->user, OTA_MDNS_GROUP, OTA_MDNS_PORT, m->buf, w.len);
+}
+
+/* ---- names and configuration ---- */
+
+/* base, or base-N with base cut (on a UTF-8 boundary) so the label stays within 63 bytes */
+static void
+make_label(const char *base, unsigned suffix, uint8_t *label_out)
+{
+	char digits[11];
+	size_t nd = 0, bl = ota_strnlen(base, OTA_MDNS_LABEL_MAX);
+
+	if (suffix > 1) {
+		nd = put_decimal(digits, suffix);
+		if (bl > OTA_MDNS_LABEL_MAX - 1 - nd) {
+			bl = OTA_MDNS_LABEL_MAX - 1 - nd;
+			while (bl > 0 && ((uint8_t)base[bl] & 0xC0) == 0x80)
+				bl--;
+		}
+	}
+	ota_copy(label_out + 1, base, bl);
+	if (suffix > 1) {
+		label_out[1 + bl] = '-';
+		ota_copy(label_out + 2 + bl, digits, nd);
+		bl += 1 + nd;
+	}
+	label_out[0] = (uint8_t)bl;
+}
+
+static void
+make_names(struct ota_mdns *m)
+{
+	size_t l;
+
+	make_label(m->host_base, m->host_suffix, m->host.wire);
+	l = 1 + (size_t)m->host.wire[0];
+	ota_copy(m->host.wire + l, local_wire, sizeof(local_wire));
+	m->host.len = (uint8_t)(l + sizeof(local_wire));
+
+	make_label(m->instance_base, m->instance_suffix, m->instance.wire);
+	l = 1 + (size_t)m->instance.wire[0];
+	ota_copy(m->instance.wire + l, svc_wire, sizeof(svc_wire));
+	m->instance.len = (uint8_t)(l + sizeof(svc_wire));
+}
+
+static void
+txt_add(struct ota_mdns *m, const char *key, const char *value, size_t value_len)
+{
+	size_t kl = ota_strnlen(key, 32);
+	size_t start = m->txt_len;
+	size_t total = kl + 1 + value_len;
+
+	if (total > 255 || start + 1 + total > sizeof(m->txt))
+		return; /* cannot happen with the limits check_config() enforces */
+	m->txt[start] = (uint8_t)total;
+	ota_copy(m->txt + start + 1, key, kl);
+	m->txt[start + 1 + kl] = '=';
+	ota_copy(m->txt + start + 2 + kl, value, value_len);
+	m->txt_len = (uint16_t)(start + 1 + total);
+}
+
+static void
+txt_add_str(struct ota_mdns *m, const char *key, const char *value, size_t max)
+{
+	if (value == NULL)
+		value = "";
+	txt_add(m, key, value, ota_strnlen(value, max));
+}
+
+static void
+build_txt(struct ota_mdns *m, const struct ota_mdns_config *cfg)
+{
+	static const char hexdigits[] = "0123456789abcdef";
+	char tmp[24];
+	size_t n;
+
+	m->txt_len = 0;
+	txt_add_str(m, "board", cfg->board ? cfg->board : "generic", OTA_MDNS_BOARD_MAX);
+	txt_add_str(m, "auth_upload", cfg->auth_upload ? "yes" : "no", 3);
+	txt_add_str(m, "tcp_check", "no", 2);
+	txt_add_str(m, "ssh_upload", "no", 2);
+	txt_add_str(m, "fw_version", cfg->fw_version, OTA_MDNS_VERSION_MAX);
+	ota_hex(cfg->fw_sha256, 8, tmp);
+	txt_add(m, "fw_sha256", tmp, 16);
+	txt_add_str(m, "http_update", "/update", 7);
+	n = put_decimal(tmp, cfg->log_port);
+	txt_add(m, "log_port", tmp, n);
+	for (size_t i = 0; i < 6; i++) {
+		tmp[i * 3] = hexdigits[cfg->mac[i] >> 4];
+		tmp[i * 3 + 1] = hexdigits[cfg->mac[i] & 15];
+		tmp[i * 3 + 2] = ':';
+	}
+	txt_add(m, "mac", tmp, 17);
+	txt_add_str(m, "chip", cfg->chip, OTA_MDNS_CHIP_MAX);
+}
+
+static bool
+str_fits(const char *s, size_t max)
+{
+	return s == NULL || ota_strnlen(s, max + 1) <= max;
+}
+
+static int
+check_config(const struct ota_mdns_config *cfg)
+{
+	size_t hl;
+
+	if (cfg == NULL || cfg->hostname == NULL || cfg->ipv4 == 0)
+		return OTA_MDNS_E_ARGS;
+	hl = ota_strnlen(cfg->hostname, OTA_MDNS_LABEL_MAX + 1);
+	if (hl == 0 || hl > OTA_MDNS_LABEL_MAX)
+		return OTA_MDNS_E_ARGS;
+	for (size_t i = 0; i < hl; i++) {
+		if (cfg->hostname[i] == '.')
+			return OTA_MDNS_E_ARGS;
+	}
+	if (!str_fits(cfg->instance, OTA_MDNS_LABEL_MAX) ||
+	    !str_fits(cfg->board, OTA_MDNS_BOARD_MAX) ||
+	    !str_fits(cfg->fw_version, OTA_MDNS_VERSION_MAX) ||
+	    !str_fits(cfg->chip, OTA_MDNS_CHIP_MAX))
+		return OTA_MDNS_E_ARGS;
+	return 0;
+}
+
+static const char *
+instance_of(const struct ota_mdns_config *cfg)
+{
+	return (cfg->instance != NULL && cfg->instance[0] != '\0') ? cfg->instance : cfg->hostname;
+}
+
+static bool
+same_string(const char *a, const char *b)
+{
+	size_t la = ota_strnlen(a, OTA_MDNS_LABEL_MAX + 1);
+
+	return la == ota_strnlen(b, OTA_MDNS_LABEL_MAX + 1) && ota_compare(a, b, la) == 0;
+}
+
+static void
+copy_label_string(char *dst, const char *src)
+{
+	size_t l = ota_strnlen(src, OTA_MDNS_LABEL_MAX);
+
+	ota_copy(dst, src, l);
+	dst[l] = '\0';
+}
+
+static void
+load_config(struct ota_mdns *m, const struct ota_mdns_config *cfg)
+{
+	copy_label_string(m->host_base, cfg->hostname);
+	copy_label_string(m->instance_base, instance_of(cfg));
+	m->ipv4 = cfg->ipv4;
+	m->netmask = cfg->netmask;
+	m->ota_port = cfg->ota_port;
+	build_txt(m, cfg);
+	make_names(m);
+}
+
+int
+ota_mdns_init(struct ota_mdns *m,
+	      const struct ota_mdns_config *cfg,
+	      ota_mdns_send_fn send,
+	      void *user)
+{
+	int rc;
+
+	if (m == NULL || send == NULL)
+		return OTA_MDNS_E_ARGS;
+	rc = check_config(cfg);
+	if (rc < 0)
+		return rc;
+	ota_fill(m, 0, sizeof(*m));
+	m->send = send;
+	m->user = user;
+	m->host_suffix = 1;
+	m->instance_suffix = 1;
+	load_config(m, cfg);
+	/* per-device seed so that devices powered up together spread their probes */
+	m->rng = 0x9E3779B9u ^ cfg->ipv4;
+	for (size_t i = 0; i < 6; i++)
+		m->rng = (m->rng ^ cfg->mac[i]) * 16777619u;
+	if (m->rng == 0)
+		m->rng = 1;
+	m->state = OTA_MDNS_IDLE;
+	return 0;
+}
+
+static void
+start_probing(struct ota_mdns *m, uint32_t now, uint32_t delay_ms)
+{
+	m->state = OTA_MDNS_PROBING;
+	m->step = 0;
+	m->next_ms = now + delay_ms;
+	m->pending = 0;
+	ota_fill(m->multicast_once, 0, sizeof(m->multicast_once));
+}
+
+int
+ota_mdns_start(struct ota_mdns *m, uint32_t now_ms)
+{
+	if (m == NULL || m->send == NULL)
+		return OTA_MDNS_E_ARGS;
+	if (m->state != OTA_MDNS_IDLE && m->state != OTA_MDNS_STOPPED)
+		return OTA_MDNS_E_STATE;
+	/* RFC 6762 §8.1: a random 0-250 ms before the first probe */
+	start_probing(m, now_ms, rng_range(m, 0, OTA_MDNS_PROBE_INTERVAL_MS - 1));
+	return 0;
+}
+
+static bool
+names_claimed(const struct ota_mdns *m)
+{
+	return m->state == OTA_MDNS_ANNOUNCING || m->state == OTA_MDNS_RUNNING;
+}
+
+int
+ota_mdns_stop(struct ota_mdns *m, uint32_t now_ms)
+{
+	if (m == NULL)
+		return OTA_MDNS_E_ARGS;
+	if (names_claimed(m))
+		send_multicast(m, ALL_PRIMARY, MODE_GOODBYE, now_ms);
+	m->state = OTA_MDNS_STOPPED;
+	m->pending = 0;
+	return 0;
+}
+
+int
+ota_mdns_update(struct ota_mdns *m, const struct ota_mdns_config *cfg, uint32_t now_ms)
+{
+	bool names_changed, data_changed;
+	uint8_t old_txt[sizeof(m->txt)];
+	uint16_t old_txt_len;
+	int rc;
+
+	if (m == NULL)
+		return OTA_MDNS_E_ARGS;
+	rc = check_config(cfg);
+	if (rc < 0)
+		return rc;
+	names_changed = !same_string(m->host_base, cfg->hostname) ||
+			!same_string(m->instance_base, instance_of(cfg));
+	if (names_changed && names_claimed(m))
+		send_multicast(m, ALL_PRIMARY, MODE_GOODBYE, now_ms);
+
+	old_txt_len = m->txt_len;
+	ota_copy(old_txt, m->txt, old_txt_len);
+	data_changed = m->ipv4 != cfg->ipv4 || m->ota_port != cfg->ota_port;
+	if (names_changed) {
+		m->host_suffix = 1;
+		m->instance_suffix = 1;
+	}
+	load_config(m, cfg);
+	data_changed = data_changed || old_txt_len != m->txt_len ||
+		       ota_compare(old_txt, m->txt, old_txt_len) != 0;
+
+	if (m->state == OTA_MDNS_IDLE || m->state == OTA_MDNS_STOPPED)
+		return 0;
+	if (names_changed) {
+		start_probing(m, now_ms, rng_range(m, 0, OTA_MDNS_PROBE_INTERVAL_MS - 1));
+	} else if (data_changed && names_claimed(m)) {
+		/* RFC 6762 §8.4: changed records are announced again, like new ones */
+		m->state = OTA_MDNS_ANNOUNCING;
+		m->step = 0;
+		m->next_ms = now_ms;
+		m->pending = 0;
+	}
+	return 0;
+}
+
+enum ota_mdns_state
+ota_mdns_get_state(const struct ota_mdns *m)
+{
+	return m != NULL ? m->state : OTA_MDNS_IDLE;
+}
+
+static int
+label_to_string(const uint8_t *wire, char *out, size_t out_size)
+{
+	size_t l = wire[0];
+
+	if (out == NULL || out_size < l + 1)
+		return OTA_MDNS_E_NOSPACE;
+	ota_copy(out, wire + 1, l);
+	out[l] = '\0';
+	return (int)l;
+}
+
+int
+ota_mdns_get_hostname(const struct ota_mdns *m, char *out, size_t out_size)
+{
+	if (m == NULL)
+		return OTA_MDNS_E_ARGS;
+	return label_to_string(m->host.wire, out, out_size);
+}
+
+int
+ota_mdns_get_instance(const struct ota_mdns *m, char *out, size_t out_size)
+{
+	if (m == NULL)
+		return OTA_MDNS_E_ARGS;
+	return label_to_string(m->instance.wire, out, out_size);
+}
+
+/* ---- receiving ---- */
+
+enum owned_name {
+	OWNED_NONE = 0,
+	OWNED_HOST = 1,
+	OWNED_INSTANCE = 2,
+};
+
+static enum owned_name
+owned_name(const struct ota_mdns *m, const struct ota_dns_name *name)
+{
+	if (ota_dns_name_equal(name, &m->host))
+		return OWNED_HOST;
+	if (ota_dns_name_equal(name, &m->instance))
+		return OWNED_INSTANCE;
+	return OWNED_NONE;
+}
+
+static void
+conflict(struct ota_mdns *m, unsigned which, uint32_t now)
+{
+	uint32_t delay;
+
+	m->conflicts++;
+	if (m->conflicts_in_window == 0 || now - m->conflict_window_ms > CONFLICT_WINDOW_MS) {
+		m->conflict_window_ms = now;
+		m->conflicts_in_window = 0;
+	}
+	m->conflicts_in_window++;
+
+	if (m->state != OTA_MDNS_PROBING) {
+		/* RFC 6762 §9: back to probing with the same name; a defender then renames us */
+		start_probing(m, now, 0);
+		return;
+	}
+	/* RFC 6762 §8.1: pick a new name and probe again */
+	if (which & OWNED_HOST)
+		m->host_suffix++;
+	if (which & OWNED_INSTANCE)
+		m->instance_suffix++;
+	make_names(m);
+	delay = rng_range(m, 0, OTA_MDNS_PROBE_INTERVAL_MS - 1);
+	if (m->conflicts_in_window > CONFLICT_LIMIT)
+		delay = CONFLICT_BACKOFF_MS;
+	start_probing(m, now, delay);
+}
+
+/* which of our records answer a question for name/type? */
+static uint32_t
+match_question(const struct ota_mdns *m, const struct ota_dns_name *name, uint16_t type)
+{
+	struct ota_dns_name fixed;
+	bool any = type == OTA_DNS_TYPE_ANY;
+
+	fixed.len = (uint8_t)sizeof(svc_wire);
+	ota_copy(fixed.wire, svc_wire, sizeof(svc_wire));
+	if (ota_dns_name_equal(name, &fixed))
+		return (any || type == OTA_DNS_TYPE_PTR) ? BIT(OTA_MDNS_REC_PTR_SVC) : 0;
+	fixed.len = (uint8_t)sizeof(enum_wire);
+	ota_copy(fixed.wire, enum_wire, sizeof(enum_wire));
+	if (ota_dns_name_equal(name, &fixed))
+		return (any || type == OTA_DNS_TYPE_PTR) ? BIT(OTA_MDNS_REC_PTR_ENUM) : 0;
+	switch (owned_name(m, name)) {
+	case OWNED_INSTANCE:
+		if (any)
+			return BIT(OTA_MDNS_REC_SRV) | BIT(OTA_MDNS_REC_TXT);
+		if (type == OTA_DNS_TYPE_SRV)
+			return BIT(OTA_MDNS_REC_SRV);
+		if (type == OTA_DNS_TYPE_TXT)
+			return BIT(OTA_MDNS_REC_TXT);
+		/* RFC 6762 §6.1: we own the name, so say the type does not exist */
+		return BIT(OTA_MDNS_REC_NSEC_INSTANCE);
+	case OWNED_HOST:
+		if (any || type == OTA_DNS_TYPE_A)
+			return BIT(OTA_MDNS_REC_A);
+		return BIT(OTA_MDNS_REC_NSEC_HOST);
+	default:
+		return 0;
+	}
+}
+
+/* known answers (RFC 6762 §7.1): records the querier has with at least half our TTL */
+static uint32_t
+known_answers(struct ota_mdns *m, const uint8_t *pkt, size_t len, uint32_t candidates)
+{
+	struct ota_dns_reader r;
+	struct ota_dns_record rec;
+	uint32_t known = 0;
+
+	if (ota_dns_reader_init(&r, pkt, len) < 0)
+		return 0;
+	while (ota_dns_reader_next(&r, &rec) == 1) {
+		if (rec.section != OTA_DNS_ANSWER)
+			continue;
+		for (int k = 0; k < OTA_MDNS_REC_COUNT; k++) {
+			if ((candidates & BIT(k)) && rec.ttl >= rec_ttl((enum ota_mdns_rec)k) / 2 &&
+			    record_is_ours(m, (enum ota_mdns_rec)k, pkt, len, &rec))
+				known |= BIT(k);
+		}
+	}
+	return known;
+}
+
+struct tb_entry {
+	uint16_t klass;
+	uint16_t type;
+	struct ota_dns_record rec;
+};
+
+static int
+cmp_u16(uint16_t a, uint16_t b)
+{
+	return a < b ? -1 : (a > b ? 1 : 0);
+}
+
+/* lexicographic compare of two canonical rdata buffers: shorter prefix sorts first */
+static int
+cmp_bytes(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	size_t n = al < bl ? al : bl;
+	int c = ota_compare(a, b, n);
+
+	if (c != 0)
+		return c < 0 ? -1 : 1;
+	return al < bl ? -1 : (al > bl ? 1 : 0);
+}
+
+/*
+ * simultaneous probe tie-break (RFC 6762 §8.2) for one of our names: compare the sorted
+ * authority records of the other prober with ours. Returns > 0 when theirs is later (we
+ * lose), < 0 when ours is, 0 when identical (our own probe, looped back).
+ */
+static int
+tiebreak(struct ota_mdns *m, const uint8_t *pkt, size_t len, unsigned which)
+{
+	struct tb_entry theirs[MAX_TIEBREAK];
+	enum ota_mdns_rec ours[2];
+	unsigned n_theirs = 0, n_ours;
+	struct ota_dns_reader r;
+	struct ota_dns_record rec;
+
+	if (which == OWNED_HOST) {
+		ours[0] = OTA_MDNS_REC_A;
+		n_ours = 1;
+	} else {
+		ours[0] = OTA_MDNS_REC_TXT; /* type 16 sorts before SRV (33) */
+		ours[1] = OTA_MDNS_REC_SRV;
+		n_ours = 2;
+	}
+	if (ota_dns_reader_init(&r, pkt, len) < 0)
+		return 0;
+	while (ota_dns_reader_next(&r, &rec) == 1 && n_theirs < MAX_TIEBREAK) {
+		unsigned i;
+
+		if (rec.section != OTA_DNS_AUTHORITY || owned_name(m, &rec.name) != which)
+			continue;
+		/* insertion sort by (class, type); the rdata decides among equal ones below */
+		i = n_theirs++;
+		while (i > 0 &&
+		       (cmp_u16(theirs[i - 1].klass, rec.klass) > 0 ||
+			(theirs[i - 1].klass == rec.klass && theirs[i - 1].type > rec.type))) {
+			theirs[i] = theirs[i - 1];
+			i--;
+		}
+		theirs[i].klass = rec.klass;
+		theirs[i].type = rec.type;
+		theirs[i].rec = rec;
+	}
+	if (n_theirs == 0)
+		return 0;
+	for (unsigned i = 0; i < n_theirs && i < n_ours; i++) {
+		size_t tl;
+		int ol, c;
+
+		c = cmp_u16(theirs[i].klass, OTA_DNS_CLASS_IN);
+		if (c == 0)
+			c = cmp_u16(theirs[i].type, rec_type(ours[i]));
+		if (c != 0)
+			return c;
+		if (ota_dns_rdata_canonical(pkt, len, &theirs[i].rec, m->scratch[0], RDATA_MAX,
+					    &tl) < 0)
+			return 1; /* too big for us to hold: certainly not our data */
+		ol = our_rdata(m, ours[i], m->scratch[1], RDATA_MAX);
+		if (ol < 0)
+			return 0;
+		c = cmp_bytes(m->scratch[0], tl, m->scratch[1], (size_t)ol);
+		if (c != 0)
+			return c;
+	}
+	return n_theirs > n_ours ? 1 : (n_theirs < n_ours ? -1 : 0);
+}
+
+static void
+handle_response(struct ota_mdns *m, const uint8_t *pkt, size_t len, uint32_t now)
+{
+	struct ota_dns_reader r;
+	struct ota_dns_record rec;
+	unsigned which = 0;
+
+	if (ota_dns_reader_init(&r, pkt, len) < 0)
+		return;
+	while (ota_dns_reader_next(&r, &rec) == 1) {
+		enum owned_name owner;
+		bool same = false;
+
+		if (rec.section == OTA_DNS_QUESTION || rec.klass != OTA_DNS_CLASS_IN)
+			continue;
+		/* duplicate answer suppression (RFC 6762 §7.4) for a delayed answer */
+		for (int k = 0; k < OTA_MDNS_REC_COUNT; k++) {
+			if ((m->pending & BIT(k)) && rec.ttl >= rec_ttl((enum ota_mdns_rec)k) / 2 &&
+			    record_is_ours(m, (enum ota_mdns_rec)k, pkt, len, &rec))
+				m->pending &= ~BIT(k);
+		}
+		owner = owned_name(m, &rec.name);
+		if (owner == OWNED_NONE || rec.ttl == 0)
+			continue;
+		for (int k = 0; k < OTA_MDNS_REC_COUNT && !same; k++)
+			same = record_is_ours(m, (enum ota_mdns_rec)k, pkt, len, &rec);
+		if (!same)
+			which |= owner;
+	}
+	if (which != 0 && m->state != OTA_MDNS_IDLE && m->state != OTA_MDNS_STOPPED)
+		conflict(m, which, now);
+}
+
+static void
+send_unicast(struct ota_mdns *m,
+	     uint32_t ip,
+	     uint16_t port,
+	     uint32_t answers,
+	     bool legacy,
+	     const uint8_t *query,
+	     size_t query_len,
+	     uint16_t id)
+{
+	struct build_opts o;
+	int len;
+
+	ota_fill(&o, 0, sizeof(o));
+	o.id = id;
+	o.mode = legacy ? MODE_LEGACY : MODE_MULTICAST;
+	o.answers = answers;
+	o.additional = additional_for(answers);
+	if (legacy) {
+		o.query = query;
+		o.query_len = query_len;
+	}
+	len = build_response(m, m->buf, sizeof(m->buf), &o);
+	if (len == OTA_MDNS_E_NOSPACE) {
+		o.additional = 0;
+		len = build_response(m, m->buf, sizeof(m->buf), &o);
+	}
+	if (len > 0)
+		m->send(m->user, ip, port, m->buf, (size_t)len);
+}
+
+static void
+handle_query(struct ota_mdns *m,
+	     uint32_t src_ip,
+	     uint16_t src_port,
+	     const uint8_t *pkt,
+	     size_t len,
+	     uint32_t now)
+{
+	struct ota_dns_reader r;
+	struct ota_dns_record rec;
+	uint32_t uc = 0, mc = 0;
+	bool legacy = src_port != OTA_MDNS_PORT;
+	bool probe, tc;
+
+	if (ota_dns_reader_init(&r, pkt, len) < 0)
+		return;
+	probe = r.hdr.nscount > 0;
+	tc = (r.hdr.flags & OTA_DNS_FLAG_TC) != 0;
+
+	if (m->state == OTA_MDNS_PROBING) {
+		/* the names are not ours yet: only another prober for them matters */
+		for (unsigned which = OWNED_HOST; which <= OWNED_INSTANCE && probe; which++) {
+			if (tiebreak(m, pkt, len, which) > 0) {
+				/* RFC 6762 §8.2: the loser waits one second and probes again */
+				start_probing(m, now, 1000);
+				return;
+			}
+		}
+		return;
+	}
+	if (!names_claimed(m))
+		return;
+
+	while (ota_dns_reader_next(&r, &rec) == 1 && rec.section == OTA_DNS_QUESTION) {
+		uint32_t bits;
+
+		if (rec.klass != OTA_DNS_CLASS_IN && rec.klass != OTA_DNS_CLASS_ANY)
+			continue;
+		bits = match_question(m, &rec.name, rec.type);
+		if (legacy) {
+			uc |= bits;
+			continue;
+		}
+		for (int k = 0; k < OTA_MDNS_REC_COUNT; k++) {
+			if (!(bits & BIT(k)))
+				continue;
+			/*
+			 * RFC 6762 §5.4: a QU question gets a unicast answer unless we have not
+			 * multicast the record within a quarter of its TTL
+			 */
+			if (rec.top_bit && m->multicast_once[k] &&
+			    now - m->last_multicast_ms[k] < rec_ttl((enum ota_mdns_rec)k) * 250u)
+				uc |= BIT(k);
+			else
+				mc |= BIT(k);
+		}
+	}
+
+	/* known answers also cover a delayed answer to an earlier truncated query (§7.2) */
+	if (m->pending != 0 && m->pending_tc && src_ip == m->pending_src)
+		m->pending &= ~known_answers(m, pkt, len, m->pending);
+	if (uc | mc) {
+		uint32_t known = known_answers(m, pkt, len, uc | mc);
+		uc &= ~known;
+		mc &= ~known;
+	}
+
+	if (uc != 0)
+		send_unicast(m, src_ip, src_port, uc, legacy, pkt, len, legacy ? r.hdr.id : 0);
+
+	/* RFC 6762 §6.2: at most once a second per record, 250 ms when defending a probe */
+	for (int k = 0; k < OTA_MDNS_REC_COUNT; k++) {
+		uint32_t gap = probe ? 250u : 1000u;
+
+		if ((mc & BIT(k)) && m->multicast_once[k] && now - m->last_multicast_ms[k] < gap)
+			mc &= ~BIT(k);
+	}
+	if (mc == 0)
+		return;
+	if ((mc & SHARED_RECORDS) == 0 && !tc) {
+		/* unique records are answered at once (RFC 6762 §6) */
+		send_multicast(m, mc, MODE_MULTICAST, now);
+		return;
+	}
+	/* shared records: 20-120 ms, or 400-500 ms when more known answers follow (§7.2) */
+	{
+		uint32_t due = now + (tc ? rng_range(m, 400, 500) : rng_range(m, 20, 120));
+
+		if (m->pending == 0 || (int32_t)(due - m->pending_ms) < 0)
+			m->pending_ms = due;
+		m->pending |= mc;
+		m->pending_src = src_ip;
+		m->pending_tc = tc;
+	}
+}
+
+/* a full pass over the message first, so that half of a malformed packet is never acted on */
+static int
+validate(struct ota_mdns *m, const uint8_t *pkt, size_t len)
+{
+	struct ota_dns_reader r;
+	struct ota_dns_record rec;
+	int rc;
+
+	rc = ota_dns_reader_init(&r, pkt, len);
+	if (rc < 0)
+		return rc;
+	while ((rc = ota_dns_reader_next(&r, &rec)) == 1) {
+		size_t n;
+
+		if (rec.section == OTA_DNS_QUESTION)
+			continue;
+		/* the layout of the types we compare; rdata too big to copy is not malformed */
+		switch (rec.type) {
+		case OTA_DNS_TYPE_A:
+		case OTA_DNS_TYPE_AAAA:
+		case OTA_DNS_TYPE_TXT:
+		case OTA_DNS_TYPE_PTR:
+		case OTA_DNS_TYPE_SRV:
+		case OTA_DNS_TYPE_NSEC:
+			rc = ota_dns_rdata_canonical(pkt, len, &rec, m->scratch[0], RDATA_MAX, &n);
+			if (rc == OTA_MDNS_E_MALFORMED)
+				return rc;
+			break;
+		default:
+			break;
+		}
+	}
+	return rc;
+}
+
+int
+ota_mdns_on_packet(struct ota_mdns *m,
+		   uint32_t src_ip,
+		   uint16_t src_port,
+		   const uint8_t *data,
+		   size_t len,
+		   uint32_t now_ms)
+{
+	uint16_t flags;
+	int rc;
+
+	if (m == NULL || (data == NULL && len != 0))
+		return OTA_MDNS_E_ARGS;
+	rc = validate(m, data, len);
+	if (rc < 0)
+		return rc;
+	if (m->state == OTA_MDNS_IDLE || m->state == OTA_MDNS_STOPPED)
+		return 0;
+	/* our own multicast, looped back */
+	if (src_ip == m->ipv4 && src_port == OTA_MDNS_PORT)
+		return 0;
+	/* RFC 6762 §11: only on-link peers */
+	if (m->netmask != 0 && ((src_ip ^ m->ipv4) & m->netmask) != 0)
+		return 0;
+	flags = get_u16be(data + 2);
+	/* RFC 6762 §18.3 and §18.11: opcode and rcode other than 0 are ignored */
+	if ((flags & 0x7800) != 0 || (flags & 0x000F) != 0)
+		return 0;
+	if (flags & OTA_DNS_FLAG_QR) {
+		/* RFC 6762 §6: responses not from port 5353 are ignored */
+		if (src_port == OTA_MDNS_PORT)
+			handle_response(m, data, len, now_ms);
+	} else {
+		handle_query(m, src_ip, src_port, data, len, now_ms);
+	}
+	return 0;
+}
+
+uint32_t
+ota_mdns_poll(struct ota_mdns *m, uint32_t now_ms)
+{
+	uint32_t wait = UINT32_MAX;
+
+	if (m == NULL)
+		return UINT32_MAX;
+	if (m->pending != 0 && time_reached(now_ms, m->pending_ms)) {
+		if (names_claimed(m))
+			send_multicast(m, m->pending, MODE_MULTICAST, now_ms);
+		m->pending = 0;
+	}
+	if (m->state == OTA_MDNS_PROBING && time_reached(now_ms, m->next_ms)) {
+		if (m->step < OTA_MDNS_PROBE_COUNT) {
+			send_probe(m);
+			m->step++;
+			m->next_ms = now_ms + OTA_MDNS_PROBE_INTERVAL_MS;
+		} else {
+			/* 250 ms after the third probe and nobody objected: the names are ours */
+			m->state = OTA_MDNS_ANNOUNCING;
+			m->step = 0;
+			m->next_ms = now_ms;
+		}
+	}
+	if (m->state == OTA_MDNS_ANNOUNCING && time_reached(now_ms, m->next_ms)) {
+		send_multicast(m, ALL_PRIMARY, MODE_MULTICAST, now_ms);
+		m->step++;
+		m->next_ms = now_ms + OTA_MDNS_ANNOUNCE_INTERVAL_MS;
+		if (m->step >= OTA_MDNS_ANNOUNCE_COUNT)
+			m->state = OTA_MDNS_RUNNING;
+	}
+	if (m->state == OTA_MDNS_PROBING || m->state == OTA_MDNS_ANNOUNCING)
+		wait = time_reached(now_ms, m->next_ms) ? 0 : m->next_ms - now_ms;
+	if (m->pending != 0) {
+		uint32_t p = time_reached(now_ms, m->pending_ms) ? 0 : m->pending_ms - now_ms;
+		if (p < wait)
+			wait = p;
+	}
+	return wait;
+}
