@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* fleet-application.h - the espfleet GtkApplication: actions, settings, the chosen image */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "fleet-image.h"
+
+G_BEGIN_DECLS
+
+#define FLEET_TYPE_APPLICATION (fleet_application_get_type())
+G_DECLARE_FINAL_TYPE(FleetApplication, fleet_application, FLEET, APPLICATION, GtkApplication)
+
+FleetApplication *
+fleet_application_new(void);
+GSettings *
+fleet_application_get_settings(FleetApplication *self);
+void
+fleet_application_open_file(FleetApplication *self, GFile *file);
+
+G_END_DECLS
