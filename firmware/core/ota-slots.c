@@ -1,0 +1,1484 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ota-slots.c - ESP-IDF-faithful A/B OTA slots: partition table, otadata, boot selection
+ *
+ * Read against ESP-IDF (specs/esp-images.md section 4): components/app_update/esp_ota_ops.c
+ * for the app side, components/bootloader_support/src/bootloader_utility.c and
+ * bootloader_common_loader.c for the bootloader, esp_image_format.c for verification.
+ * Where this code differs from IDF it says so and why.
+ */
+
+#include "ota/ota-slots.h"
+
+#include "ota/ota-errors.h"
+#include "ota/ota-util.h"
+
+#define ESP32_HEADER_LEN 24u
+#define ESP8266_HEADER_LEN 8u
+#define SEGMENT_HEADER_LEN 8u
+#define SEGMENT_LEN_MAX (16u * 1024u * 1024u)
+#define APP_DESC_LEN 256u
+/* what ota_image_info needs of esp_app_desc_t: magic .. project_name */
+#define APP_DESC_HEAD_LEN 80u
+#define ESP8266_SKETCH_OFFSET 0x1000u
+#define MIN_SCRATCH 64u
+
+/* ---- small helpers ---- */
+
+static uint32_t
+get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+	       ((uint32_t)p[3] << 24);
+}
+
+static uint16_t
+get_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static void
+put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v & 0xFF);
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static uint32_t
+align_up(uint32_t v, uint32_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+static bool
+is_pow2(uint32_t v)
+{
+	return v != 0 && (v & (v - 1)) == 0;
+}
+
+static void
+copy_cstr(char *dst, size_t dst_size, const uint8_t *src, size_t field_len)
+{
+	size_t n = ota_strnlen((const char *)src, field_len);
+	if (n >= dst_size)
+		n = dst_size - 1;
+	ota_copy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* ---- flash access: every mutation of the core passes through these two ---- */
+
+static int
+flash_read(const struct ota_flash_ops *f, uint32_t addr, void *buf, size_t len)
+{
+	if (len == 0)
+		return OTA_OK;
+	return f->read(f->user, addr, buf, len) == 0 ? OTA_OK : OTA_E_FLASH_READ;
+}
+
+static int
+flash_write(const struct ota_flash_ops *f, uint32_t addr, const void *buf, size_t len)
+{
+	if (len == 0)
+		return OTA_OK;
+	return f->write(f->user, addr, buf, len) == 0 ? OTA_OK : OTA_E_FLASH;
+}
+
+/* erase [addr, addr + len): 64 KiB blocks where address and length allow, as
+ * esp_flash_erase_region does, 4 KiB sectors otherwise; one flash operation each */
+static int
+flash_erase_region(const struct ota_flash_ops *f, uint32_t addr, uint32_t len)
+{
+	while (len > 0) {
+		uint32_t n = f->sector_size;
+		if (addr % OTA_FLASH_BLOCK_SIZE == 0 && len >= OTA_FLASH_BLOCK_SIZE &&
+		    OTA_FLASH_BLOCK_SIZE % f->sector_size == 0)
+			n = OTA_FLASH_BLOCK_SIZE;
+		if (f->erase(f->user, addr, n) != 0)
+			return OTA_E_FLASH_ERASE;
+		addr += n;
+		len -= n;
+	}
+	return OTA_OK;
+}
+
+/* a short write (<= OTA_FLASH_MAX_ALIGN bytes) padded to write_align with the erased value,
+ * which leaves the padding bytes as they were */
+static int
+flash_write_small(const struct ota_flash_ops *f, uint32_t addr, const uint8_t *data, uint32_t len)
+{
+	uint8_t buf[2 * OTA_FLASH_MAX_ALIGN];
+	uint32_t padded = align_up(len, f->write_align);
+	if (padded > sizeof(buf))
+		return OTA_E_BAD_ARGS;
+	ota_fill(buf, f->erased_val, padded);
+	ota_copy(buf, data, len);
+	return flash_write(f, addr, buf, padded);
+}
+
+/* ---- hashing ---- */
+
+static int
+hash_begin(const struct ota_hash_ops *h, enum ota_hash_kind kind)
+{
+	return h->begin(h->user, kind) == 0 ? OTA_OK : OTA_E_CRYPTO;
+}
+
+static int
+hash_update(const struct ota_hash_ops *h, enum ota_hash_kind kind, const uint8_t *p, size_t n)
+{
+	if (n == 0)
+		return OTA_OK;
+	return h->update(h->user, kind, p, n) == 0 ? OTA_OK : OTA_E_CRYPTO;
+}
+
+static int
+hash_finish(const struct ota_hash_ops *h, enum ota_hash_kind kind, uint8_t *out)
+{
+	return h->finish(h->user, kind, out) == 0 ? OTA_OK : OTA_E_CRYPTO;
+}
+
+/* end a hash whose result is not wanted, so the port's context is not left open */
+static void
+hash_drop(const struct ota_hash_ops *h, enum ota_hash_kind kind)
+{
+	uint8_t sink[OTA_SHA256_LEN];
+	(void)h->finish(h->user, kind, sink);
+}
+
+/* ---- otadata entries ---- */
+
+uint32_t
+ota_select_entry_crc(uint32_t seq)
+{
+	uint8_t b[4];
+	ota_put_u32le(b, seq);
+	return ota_crc32_le(0xFFFFFFFFu, b, sizeof(b));
+}
+
+void
+ota_select_entry_encode(const struct ota_select_entry *e, uint8_t out[OTA_SELECT_ENTRY_LEN])
+{
+	ota_put_u32le(out, e->seq);
+	ota_copy(out + 4, e->seq_label, sizeof(e->seq_label));
+	ota_put_u32le(out + 24, e->state);
+	ota_put_u32le(out + 28, e->crc);
+}
+
+void
+ota_select_entry_decode(const uint8_t in[OTA_SELECT_ENTRY_LEN], struct ota_select_entry *e)
+{
+	e->seq = get_le32(in);
+	ota_copy(e->seq_label, in + 4, sizeof(e->seq_label));
+	e->state = get_le32(in + 24);
+	e->crc = get_le32(in + 28);
+}
+
+bool
+ota_select_entry_valid(const struct ota_select_entry *e)
+{
+	return e->seq != OTA_SEQ_BLANK && e->crc == ota_select_entry_crc(e->seq) &&
+	       e->state != OTA_IMG_INVALID && e->state != OTA_IMG_ABORTED;
+}
+
+bool
+ota_select_entry_invalid(const struct ota_select_entry *e)
+{
+	return e->seq == OTA_SEQ_BLANK || e->state == OTA_IMG_INVALID ||
+	       e->state == OTA_IMG_ABORTED;
+}
+
+static bool
+entry_blank_or_bad_crc(const struct ota_select_entry *e)
+{
+	return e->seq == OTA_SEQ_BLANK || e->crc != ota_select_entry_crc(e->seq);
+}
+
+/* bootloader_common_select_otadata: ties go to entry 1 */
+static int
+select_entry(const struct ota_select_entry e[2], const bool ok[2], bool max)
+{
+	if (ok[0] && ok[1]) {
+		bool first = max ? e[0].seq > e[1].seq : e[0].seq < e[1].seq;
+		return first ? 0 : 1;
+	}
+	if (ok[0])
+		return 0;
+	if (ok[1])
+		return 1;
+	return -1;
+}
+
+int
+ota_select_active(const struct ota_select_entry e[2])
+{
+	bool ok[2] = {ota_select_entry_valid(&e[0]), ota_select_entry_valid(&e[1])};
+	return select_entry(e, ok, true);
+}
+
+uint32_t
+ota_compute_seq(uint32_t current_seq, uint32_t slot, uint32_t app_count)
+{
+	uint32_t base;
+	uint32_t i = 0;
+	if (app_count == 0)
+		return 0;
+	base = (slot + 1) % app_count;
+	while (current_seq > base + i * app_count)
+		i++;
+	return base + i * app_count;
+}
+
+const char *
+ota_img_state_name(uint32_t state)
+{
+	switch (state) {
+	case OTA_IMG_NEW:
+		return "NEW";
+	case OTA_IMG_PENDING_VERIFY:
+		return "PENDING_VERIFY";
+	case OTA_IMG_VALID:
+		return "VALID";
+	case OTA_IMG_INVALID:
+		return "INVALID";
+	case OTA_IMG_ABORTED:
+		return "ABORTED";
+	case OTA_IMG_UNDEFINED:
+		return "UNDEFINED";
+	default:
+		return "?";
+	}
+}
+
+/* ---- partition table ---- */
+
+static void
+add_partition(struct ota_partition *p,
+	      uint8_t type,
+	      uint8_t subtype,
+	      uint32_t offset,
+	      uint32_t size,
+	      const char *label)
+{
+	size_t n = ota_strnlen(label, OTA_PARTITION_LABEL_LEN);
+	ota_fill(p, 0, sizeof(*p));
+	p->type = type;
+	p->subtype = subtype;
+	p->offset = offset;
+	p->size = size;
+	ota_copy(p->label, label, n);
+	p->label[n] = '\0';
+}
+
+int
+ota_partition_table_default(uint32_t flash_size,
+			    uint32_t slot_size,
+			    uint32_t fs_size,
+			    struct ota_partition *out,
+			    size_t max,
+			    size_t *n_out)
+{
+	uint32_t app1;
+	uint32_t end;
+	size_t n = 0;
+
+	if (out == NULL || n_out == NULL || max < 6)
+		return OTA_E_BAD_ARGS;
+	if (slot_size % OTA_FLASH_SECTOR_SIZE != 0 ||
+	    (fs_size != OTA_FS_NONE && fs_size % OTA_FLASH_SECTOR_SIZE != 0))
+		return OTA_E_BAD_ARGS;
+	if (flash_size < OTA_DEFAULT_APP_OFFSET + 2 * OTA_FLASH_BLOCK_SIZE)
+		return OTA_E_NO_SPACE;
+	if (slot_size == 0) {
+		uint32_t avail = flash_size - OTA_DEFAULT_APP_OFFSET;
+		if (fs_size != OTA_FS_NONE && fs_size != 0) {
+			if (fs_size >= avail)
+				return OTA_E_NO_SPACE;
+			avail -= fs_size;
+		}
+		slot_size = (avail / 2) & ~(OTA_FLASH_BLOCK_SIZE - 1);
+		if (slot_size == 0)
+			return OTA_E_NO_SPACE;
+	}
+	if (slot_size > flash_size)
+		return OTA_E_NO_SPACE;
+	app1 = align_up(OTA_DEFAULT_APP_OFFSET + slot_size, OTA_FLASH_BLOCK_SIZE);
+	if (app1 > flash_size || slot_size > flash_size - app1)
+		return OTA_E_NO_SPACE;
+	end = app1 + slot_size;
+
+	add_partition(&out[n++], OTA_PART_TYPE_DATA, OTA_PART_SUBTYPE_DATA_NVS,
+		      OTA_DEFAULT_NVS_OFFSET, OTA_DEFAULT_NVS_SIZE, "nvs");
+	add_partition(&out[n++], OTA_PART_TYPE_DATA, OTA_PART_SUBTYPE_DATA_OTA,
+		      OTA_DEFAULT_OTADATA_OFFSET, OTA_DEFAULT_OTADATA_SIZE, "otadata");
+	add_partition(&out[n++], OTA_PART_TYPE_DATA, OTA_PART_SUBTYPE_DATA_PHY,
+		      OTA_DEFAULT_PHY_OFFSET, OTA_DEFAULT_PHY_SIZE, "phy_init");
+	add_partition(&out[n++], OTA_PART_TYPE_APP, OTA_PART_SUBTYPE_OTA_0, OTA_DEFAULT_APP_OFFSET,
+		      slot_size, "ota_0");
+	add_partition(&out[n++], OTA_PART_TYPE_APP, OTA_PART_SUBTYPE_OTA_0 + 1, app1, slot_size,
+		      "ota_1");
+	if (fs_size != OTA_FS_NONE) {
+		uint32_t fs_len = fs_size != 0 ? fs_size : flash_size - end;
+		if (fs_size != 0 && fs_len > flash_size - end)
+			return OTA_E_NO_SPACE;
+		if (fs_len >= 2 * OTA_FLASH_SECTOR_SIZE)
+			add_partition(&out[n++], OTA_PART_TYPE_DATA, OTA_PART_SUBTYPE_DATA_SPIFFS,
+				      end, fs_len, "spiffs");
+	}
+	*n_out = n;
+	return OTA_OK;
+}
+
+static void
+encode_partition(const struct ota_partition *p, uint8_t *out)
+{
+	ota_fill(out, 0, OTA_PARTITION_ENTRY_LEN);
+	put_le16(out, (uint16_t)OTA_PARTITION_MAGIC);
+	out[2] = p->type;
+	out[3] = p->subtype;
+	ota_put_u32le(out + 4, p->offset);
+	ota_put_u32le(out + 8, p->size);
+	ota_copy(out + 12, p->label, ota_strnlen(p->label, OTA_PARTITION_LABEL_LEN));
+	ota_put_u32le(out + 28, p->flags);
+}
+
+int
+ota_partition_table_write(const struct ota_flash_ops *flash,
+			  const struct ota_hash_ops *hash,
+			  uint32_t table_offset,
+			  const struct ota_partition *parts,
+			  size_t n,
+			  uint8_t *scratch,
+			  size_t scratch_len)
+{
+	size_t len = (n + (hash != NULL ? 1 : 0)) * OTA_PARTITION_ENTRY_LEN;
+	size_t padded;
+	int rc;
+
+	if (flash == NULL || parts == NULL || scratch == NULL || n == 0)
+		return OTA_E_BAD_ARGS;
+	if (table_offset == 0)
+		table_offset = OTA_PARTITION_TABLE_OFFSET;
+	padded = align_up((uint32_t)len, flash->write_align);
+	/* the end marker (0xFFFF) is the erased flash after the last entry */
+	if (len + OTA_PARTITION_ENTRY_LEN > OTA_PARTITION_TABLE_MAX_LEN || padded > scratch_len ||
+	    table_offset % flash->sector_size != 0 || table_offset >= flash->size)
+		return OTA_E_BAD_ARGS;
+	ota_fill(scratch, flash->erased_val, padded);
+	for (size_t i = 0; i < n; i++)
+		encode_partition(&parts[i], scratch + i * OTA_PARTITION_ENTRY_LEN);
+	if (hash != NULL) {
+		/* gen_esp32part.py: 0xEBEB, 14 bytes 0xFF, MD5 of the entries before it */
+		uint8_t *md5 = scratch + n * OTA_PARTITION_ENTRY_LEN;
+		put_le16(md5, (uint16_t)OTA_PARTITION_MD5_MAGIC);
+		ota_fill(md5 + 2, 0xFF, 14);
+		if (ota_hash_buffer(hash, OTA_HASH_MD5, scratch, n * OTA_PARTITION_ENTRY_LEN,
+				    md5 + 16) != 0)
+			return OTA_E_CRYPTO;
+	}
+	rc = flash_erase_region(flash, table_offset, flash->sector_size);
+	if (rc != OTA_OK)
+		return rc;
+	return flash_write(flash, table_offset, scratch, padded);
+}
+
+int
+ota_partition_table_write_default(const struct ota_flash_ops *flash,
+				  const struct ota_hash_ops *hash,
+				  uint32_t slot_size,
+				  uint32_t fs_size,
+				  uint8_t *scratch,
+				  size_t scratch_len)
+{
+	struct ota_partition parts[8];
+	size_t n = 0;
+	int rc;
+	if (flash == NULL)
+		return OTA_E_BAD_ARGS;
+	rc = ota_partition_table_default(flash->size, slot_size, fs_size, parts, 8, &n);
+	if (rc != OTA_OK)
+		return rc;
+	return ota_partition_table_write(flash, hash, OTA_PARTITION_TABLE_OFFSET, parts, n, scratch,
+					 scratch_len);
+}
+
+/* the entries of the table, MD5 running when @hash; sets *md5_done when it was checked */
+static int
+read_table_entries(const struct ota_flash_ops *flash,
+		   const struct ota_hash_ops *hash,
+		   uint32_t table_offset,
+		   struct ota_partition *out,
+		   size_t max,
+		   size_t *n_out,
+		   bool *md5_done)
+{
+	uint8_t e[OTA_PARTITION_ENTRY_LEN];
+	size_t n = 0;
+
+	for (uint32_t off = 0; off < OTA_PARTITION_TABLE_MAX_LEN; off += OTA_PARTITION_ENTRY_LEN) {
+		uint16_t magic;
+		int rc = flash_read(flash, table_offset + off, e, sizeof(e));
+		if (rc != OTA_OK)
+			return rc;
+		magic = get_le16(e);
+		if (magic == OTA_PARTITION_MAGIC) {
+			struct ota_partition *p;
+			uint32_t offset = get_le32(e + 4);
+			uint32_t size = get_le32(e + 8);
+			if (n >= max || offset > flash->size || size > flash->size - offset)
+				return OTA_E_PARTITION_TABLE;
+			p = &out[n++];
+			p->type = e[2];
+			p->subtype = e[3];
+			p->offset = offset;
+			p->size = size;
+			copy_cstr(p->label, sizeof(p->label), e + 12, OTA_PARTITION_LABEL_LEN);
+			p->flags = get_le32(e + 28);
+			if (hash != NULL && !*md5_done &&
+			    hash_update(hash, OTA_HASH_MD5, e, sizeof(e)) != OTA_OK)
+				return OTA_E_CRYPTO;
+		} else if (magic == OTA_PARTITION_MD5_MAGIC) {
+			uint8_t md5[OTA_MD5_LEN];
+			if (hash == NULL || *md5_done)
+				continue;
+			*md5_done = true;
+			rc = hash_finish(hash, OTA_HASH_MD5, md5);
+			if (rc != OTA_OK)
+				return rc;
+			if (ota_compare(md5, e + 16, OTA_MD5_LEN) != 0)
+				return OTA_E_PARTITION_TABLE;
+		} else if (magic == 0xFFFF && e[2] == 0xFF && e[3] == 0xFF) {
+			break;
+		} else {
+			return OTA_E_PARTITION_TABLE;
+		}
+	}
+	if (n == 0)
+		return OTA_E_PARTITION_TABLE;
+	*n_out = n;
+	return OTA_OK;
+}
+
+int
+ota_partition_table_read(const struct ota_flash_ops *flash,
+			 const struct ota_hash_ops *hash,
+			 uint32_t table_offset,
+			 struct ota_partition *out,
+			 size_t max,
+			 size_t *n_out)
+{
+	bool md5_done = false;
+	int rc;
+
+	if (flash == NULL || out == NULL || n_out == NULL)
+		return OTA_E_BAD_ARGS;
+	if (table_offset == 0)
+		table_offset = OTA_PARTITION_TABLE_OFFSET;
+	if (table_offset > flash->size || OTA_PARTITION_TABLE_MAX_LEN > flash->size - table_offset)
+		return OTA_E_PARTITION_TABLE;
+	if (hash != NULL && hash_begin(hash, OTA_HASH_MD5) != OTA_OK)
+		return OTA_E_CRYPTO;
+	rc = read_table_entries(flash, hash, table_offset, out, max, n_out, &md5_done);
+	if (hash != NULL && !md5_done)
+		hash_drop(hash, OTA_HASH_MD5);
+	return rc;
+}
+
+/* ---- the device ---- */
+
+static bool
+config_ok(const struct ota_slots_config *c)
+{
+	const struct ota_flash_ops *f = c->flash;
+	const struct ota_hash_ops *h = c->hash;
+	if (f == NULL || f->read == NULL || f->write == NULL || f->erase == NULL)
+		return false;
+	if (f->sector_size != OTA_FLASH_SECTOR_SIZE || !is_pow2(f->write_align) ||
+	    f->write_align > OTA_FLASH_MAX_ALIGN || f->erased_val != 0xFF)
+		return false;
+	if (h == NULL || h->begin == NULL || h->update == NULL || h->finish == NULL)
+		return false;
+	if (c->scratch == NULL || c->scratch_len < MIN_SCRATCH)
+		return false;
+	return c->chip != OTA_CHIP_UNKNOWN && c->chip < OTA_CHIP_LAST;
+}
+
+static bool
+partition_aligned(const struct ota_partition *p, uint32_t sector)
+{
+	return p->offset % sector == 0 && p->size % sector == 0 && p->size > 0;
+}
+
+int
+ota_slots_init(struct ota_slots *s, const struct ota_slots_config *cfg)
+{
+	size_t n = 0;
+	int rc;
+
+	if (s == NULL || cfg == NULL || !config_ok(cfg))
+		return OTA_E_BAD_ARGS;
+	ota_fill(s, 0, sizeof(*s));
+	ota_copy(&s->cfg, cfg, sizeof(s->cfg));
+	s->running = OTA_SLOT_NONE;
+	rc = ota_partition_table_read(cfg->flash, cfg->hash, cfg->table_offset, s->parts,
+				      OTA_MAX_PARTITIONS, &n);
+	if (rc != OTA_OK)
+		return rc;
+	s->n_parts = (uint8_t)n;
+	for (size_t i = 0; i < n; i++) {
+		const struct ota_partition *p = &s->parts[i];
+		if (p->type == OTA_PART_TYPE_APP && (p->subtype & 0xF0) == OTA_PART_SUBTYPE_OTA_0) {
+			unsigned idx = p->subtype & 0x0F;
+			if (s->apps[idx] != NULL || !partition_aligned(p, OTA_FLASH_SECTOR_SIZE))
+				return OTA_E_PARTITION_TABLE;
+			s->apps[idx] = p;
+			s->app_count++;
+		} else if (p->type == OTA_PART_TYPE_DATA &&
+			   p->subtype == OTA_PART_SUBTYPE_DATA_OTA) {
+			if (s->otadata != NULL || !partition_aligned(p, OTA_FLASH_SECTOR_SIZE) ||
+			    p->size < 2 * OTA_FLASH_SECTOR_SIZE)
+				return OTA_E_PARTITION_TABLE;
+			s->otadata = p;
+		} else if (p->type == OTA_PART_TYPE_DATA && s->fs == NULL &&
+			   (p->subtype == OTA_PART_SUBTYPE_DATA_SPIFFS ||
+			    p->subtype == OTA_PART_SUBTYPE_DATA_LITTLEFS ||
+			    p->subtype == OTA_PART_SUBTYPE_DATA_FAT)) {
+			if (!partition_aligned(p, OTA_FLASH_SECTOR_SIZE))
+				return OTA_E_PARTITION_TABLE;
+			s->fs = p;
+		}
+	}
+	/* IDF's app_count is the number of ota_N entries and slot = (seq - 1) % app_count, so
+	 * the indices must be 0..app_count-1 for every seq to name a partition */
+	if (s->otadata == NULL || s->app_count < 2)
+		return OTA_E_PARTITION_TABLE;
+	for (unsigned i = 0; i < s->app_count; i++) {
+		if (s->apps[i] == NULL)
+			return OTA_E_PARTITION_TABLE;
+	}
+	return OTA_OK;
+}
+
+const struct ota_partition *
+ota_slots_app(const struct ota_slots *s, int slot)
+{
+	if (s == NULL || slot < 0 || slot >= (int)s->app_count)
+		return NULL;
+	return s->apps[slot];
+}
+
+int
+ota_slots_running(const struct ota_slots *s)
+{
+	return s != NULL ? s->running : OTA_SLOT_NONE;
+}
+
+int
+ota_slots_set_running(struct ota_slots *s, int slot)
+{
+	if (ota_slots_app(s, slot) == NULL)
+		return OTA_E_NOT_FOUND;
+	s->running = slot;
+	return OTA_OK;
+}
+
+static uint32_t
+entry_addr(const struct ota_slots *s, int i)
+{
+	return s->otadata->offset + (uint32_t)i * OTA_FLASH_SECTOR_SIZE;
+}
+
+int
+ota_slots_read_otadata(const struct ota_slots *s, struct ota_select_entry e[2])
+{
+	uint8_t raw[OTA_SELECT_ENTRY_LEN];
+	if (s == NULL || s->otadata == NULL || e == NULL)
+		return OTA_E_BAD_ARGS;
+	for (int i = 0; i < 2; i++) {
+		int rc = flash_read(s->cfg.flash, entry_addr(s, i), raw, sizeof(raw));
+		if (rc != OTA_OK)
+			return rc;
+		ota_select_entry_decode(raw, &e[i]);
+	}
+	return OTA_OK;
+}
+
+/* write_otadata / rewrite_ota_seq: erase the entry's sector, then program the 32 bytes;
+ * the CRC is the last field, so a write cut short never leaves a CRC that matches */
+static int
+write_entry(struct ota_slots *s, int i, const struct ota_select_entry *e)
+{
+	uint8_t raw[OTA_SELECT_ENTRY_LEN];
+	int rc = flash_erase_region(s->cfg.flash, entry_addr(s, i), OTA_FLASH_SECTOR_SIZE);
+	if (rc != OTA_OK)
+		return rc;
+	ota_select_entry_encode(e, raw);
+	return flash_write_small(s->cfg.flash, entry_addr(s, i), raw, sizeof(raw));
+}
+
+static uint32_t
+seq_slot(const struct ota_slots *s, uint32_t seq)
+{
+	/* unsigned arithmetic as in IDF: seq 0 wraps */
+	return (seq - 1u) % s->app_count;
+}
+
+int
+ota_slots_boot_slot(const struct ota_slots *s)
+{
+	struct ota_select_entry e[2];
+	int active;
+	int rc = ota_slots_read_otadata(s, e);
+	if (rc != OTA_OK)
+		return rc;
+	if (ota_select_entry_invalid(&e[0]) && ota_select_entry_invalid(&e[1]))
+		return 0;
+	active = ota_select_active(e);
+	if (active < 0)
+		return 0;
+	return (int)seq_slot(s, e[active].seq);
+}
+
+int
+ota_slots_next_update_slot(const struct ota_slots *s)
+{
+	if (s == NULL || s->app_count == 0)
+		return OTA_E_NOT_FOUND;
+	if (s->running < 0 || s->running >= (int)s->app_count)
+		return 0;
+	return (s->running + 1) % (int)s->app_count;
+}
+
+int
+ota_slots_get_state(const struct ota_slots *s, int slot, uint32_t *state)
+{
+	struct ota_select_entry e[2];
+	int rc;
+	if (ota_slots_app(s, slot) == NULL || state == NULL)
+		return OTA_E_BAD_ARGS;
+	rc = ota_slots_read_otadata(s, e);
+	if (rc != OTA_OK)
+		return rc;
+	for (int i = 0; i < 2; i++) {
+		if (seq_slot(s, e[i].seq) == (uint32_t)slot &&
+		    e[i].crc == ota_select_entry_crc(e[i].seq)) {
+			*state = e[i].state;
+			return OTA_OK;
+		}
+	}
+	return OTA_E_NOT_FOUND;
+}
+
+/* ---- image verification (esp_image_verify), streamed through the scratch buffer ---- */
+
+/*
+ * The parser in ota-esp-image.c wants the whole image in one buffer, which a device does
+ * not have, so this walk reads flash in scratch-sized pieces and applies the rules the
+ * bootloader applies (esp_image_format.c): magic, chip id and revision, segment count and
+ * lengths, segments inside the partition, segment 0 holding esp_app_desc_t, the XOR
+ * checksum and the appended SHA-256. The tests check that it agrees with
+ * ota_esp_image_parse() + ota_esp_image_check_digests() on the same bytes.
+ */
+struct img_src {
+	const struct ota_slots *s;
+	uint32_t base;	     /* flash address of byte 0 */
+	uint32_t limit;	     /* bytes that may belong to the image */
+	const uint8_t *head; /* replaces [0, head_len) while the real bytes are held back */
+	uint32_t head_len;
+};
+
+static int
+src_read(const struct img_src *src, uint32_t off, uint8_t *buf, uint32_t len)
+{
+	int rc;
+	if (off > src->limit || len > src->limit - off)
+		return OTA_E_BAD_IMAGE;
+	rc = flash_read(src->s->cfg.flash, src->base + off, buf, len);
+	if (rc != OTA_OK)
+		return rc;
+	if (src->head != NULL && off < src->head_len) {
+		uint32_t n = src->head_len - off;
+		if (n > len)
+			n = len;
+		ota_copy(buf, src->head + off, n);
+	}
+	return OTA_OK;
+}
+
+/* feed [off, off + len) to the XOR checksum and, if @sha, to SHA-256 (and MD5 if @md5) */
+static int
+src_stream(
+    const struct img_src *src, uint32_t off, uint32_t len, uint8_t *xor_io, bool sha, bool md5)
+{
+	const struct ota_slots *s = src->s;
+	uint8_t *buf = s->cfg.scratch;
+	uint32_t cap = s->cfg.scratch_len > 0x10000u ? 0x10000u : (uint32_t)s->cfg.scratch_len;
+	while (len > 0) {
+		uint32_t n = len < cap ? len : cap;
+		int rc = src_read(src, off, buf, n);
+		if (rc != OTA_OK)
+			return rc;
+		if (xor_io != NULL) {
+			uint8_t x = *xor_io;
+			for (uint32_t i = 0; i < n; i++)
+				x ^= buf[i];
+			*xor_io = x;
+		}
+		if (sha && hash_update(s->cfg.hash, OTA_HASH_SHA256, buf, n) != OTA_OK)
+			return OTA_E_CRYPTO;
+		if (md5 && hash_update(s->cfg.hash, OTA_HASH_MD5, buf, n) != OTA_OK)
+			return OTA_E_CRYPTO;
+		off += n;
+		len -= n;
+	}
+	return OTA_OK;
+}
+
+static int
+check_app_desc(const struct img_src *src,
+	       uint32_t data_off,
+	       uint32_t data_len,
+	       struct ota_image_info *info)
+{
+	uint8_t d[APP_DESC_HEAD_LEN];
+	int rc;
+	if (data_len < APP_DESC_LEN)
+		return OTA_E_BAD_IMAGE;
+	rc = src_read(src, data_off, d, sizeof(d));
+	if (rc != OTA_OK)
+		return rc;
+	if (get_le32(d) != OTA_ESP_APP_DESC_MAGIC)
+		return OTA_E_BAD_IMAGE;
+	info->secure_version = get_le32(d + 4);
+	copy_cstr(info->version, sizeof(info->version), d + 16, 32);
+	copy_cstr(info->project_name, sizeof(info->project_name), d + 48, 32);
+	return OTA_OK;
+}
+
+/* walk @count segments from @off; returns the offset after the checksum byte in *end */
+static int
+walk_segments(const struct img_src *src,
+	      uint32_t off,
+	      unsigned count,
+	      bool sha,
+	      bool app,
+	      struct ota_image_info *info,
+	      uint32_t *end)
+{
+	uint8_t x = 0xEF;
+	uint8_t tail[16];
+	uint32_t padded;
+	uint32_t tail_len;
+	int rc;
+
+	for (unsigned i = 0; i < count; i++) {
+		uint8_t sh[SEGMENT_HEADER_LEN];
+		uint32_t dlen;
+		uint32_t data_off;
+		rc = src_read(src, off, sh, sizeof(sh));
+		if (rc != OTA_OK)
+			return rc;
+		if (sha && hash_update(src->s->cfg.hash, OTA_HASH_SHA256, sh, sizeof(sh)) != OTA_OK)
+			return OTA_E_CRYPTO;
+		dlen = get_le32(sh + 4);
+		data_off = off + SEGMENT_HEADER_LEN;
+		if (dlen % 4 != 0 || dlen >= SEGMENT_LEN_MAX || dlen > src->limit - data_off)
+			return OTA_E_BAD_IMAGE;
+		if (i == 0 && app) {
+			rc = check_app_desc(src, data_off, dlen, info);
+			if (rc != OTA_OK)
+				return rc;
+		}
+		rc = src_stream(src, data_off, dlen, &x, sha, false);
+		if (rc != OTA_OK)
+			return rc;
+		off = data_off + dlen;
+	}
+	/* zero padding, then the checksum as the last byte of a 16-byte block */
+	padded = ((off + 1 + 15) & ~15u);
+	tail_len = padded - off;
+	rc = src_read(src, off, tail, tail_len);
+	if (rc != OTA_OK)
+		return rc;
+	if (sha && hash_update(src->s->cfg.hash, OTA_HASH_SHA256, tail, tail_len) != OTA_OK)
+		return OTA_E_CRYPTO;
+	if (tail[tail_len - 1] != x)
+		return OTA_E_CHECKSUM;
+	*end = padded;
+	return OTA_OK;
+}
+
+/* everything up to the stored digest; the caller runs the SHA-256 when @sha */
+static int
+verify_esp32_body(const struct img_src *src,
+		  const uint8_t *hdr,
+		  bool sha,
+		  struct ota_image_info *info)
+{
+	uint32_t end = 0;
+	int rc;
+	if (sha && hash_update(src->s->cfg.hash, OTA_HASH_SHA256, hdr, ESP32_HEADER_LEN) != OTA_OK)
+		return OTA_E_CRYPTO;
+	rc = walk_segments(src, ESP32_HEADER_LEN, hdr[1], sha, true, info, &end);
+	if (rc != OTA_OK)
+		return rc;
+	info->image_len = end;
+	if (sha)
+		return src_read(src, end, info->sha256, OTA_SHA256_LEN);
+	return OTA_OK;
+}
+
+static int
+verify_esp32(const struct img_src *src, struct ota_image_info *info)
+{
+	const struct ota_slots *s = src->s;
+	uint8_t hdr[ESP32_HEADER_LEN];
+	uint8_t digest[OTA_SHA256_LEN];
+	uint16_t chip_id;
+	uint16_t min_rev;
+	uint16_t max_rev;
+	bool sha;
+	int rc;
+
+	rc = src_read(src, 0, hdr, sizeof(hdr));
+	if (rc != OTA_OK)
+		return rc;
+	if (hdr[0] != OTA_ESP_IMAGE_MAGIC)
+		return OTA_E_BAD_MAGIC;
+	chip_id = get_le16(hdr + 12);
+	min_rev = get_le16(hdr + 15);
+	max_rev = get_le16(hdr + 17);
+	info->chip_id = chip_id;
+	info->segment_count = hdr[1];
+	info->entry_addr = get_le32(hdr + 4);
+	/* bootloader_common_check_chip_validity */
+	if (ota_chip_from_id(chip_id) != s->cfg.chip)
+		return OTA_E_WRONG_CHIP;
+	if (s->cfg.chip_rev < min_rev ||
+	    (max_rev != 0 && max_rev != 0xFFFF && s->cfg.chip_rev > max_rev))
+		return OTA_E_WRONG_CHIP;
+	if (hdr[1] == 0 || hdr[1] > OTA_ESP_MAX_SEGMENTS || hdr[23] > 1)
+		return OTA_E_BAD_IMAGE;
+	sha = hdr[23] == 1;
+	info->hash_appended = sha;
+	if (!sha)
+		return verify_esp32_body(src, hdr, false, info);
+
+	rc = hash_begin(s->cfg.hash, OTA_HASH_SHA256);
+	if (rc != OTA_OK)
+		return rc;
+	rc = verify_esp32_body(src, hdr, true, info);
+	if (rc != OTA_OK) {
+		hash_drop(s->cfg.hash, OTA_HASH_SHA256);
+		return rc;
+	}
+	rc = hash_finish(s->cfg.hash, OTA_HASH_SHA256, digest);
+	if (rc != OTA_OK)
+		return rc;
+	if (ota_compare(digest, info->sha256, OTA_SHA256_LEN) != 0)
+		return OTA_E_SHA256;
+	info->image_len += OTA_SHA256_LEN;
+	return OTA_OK;
+}
+
+/* one v1 image (8-byte header) at @off */
+static int
+verify_v1_at(const struct img_src *src, uint32_t off, struct ota_image_info *info, uint32_t *end)
+{
+	uint8_t hdr[ESP8266_HEADER_LEN];
+	int rc = src_read(src, off, hdr, sizeof(hdr));
+	if (rc != OTA_OK)
+		return rc;
+	if (hdr[0] != OTA_ESP_IMAGE_MAGIC)
+		return OTA_E_BAD_MAGIC;
+	if (hdr[1] == 0 || hdr[1] > OTA_ESP_MAX_SEGMENTS)
+		return OTA_E_BAD_IMAGE;
+	info->segment_count = hdr[1];
+	info->entry_addr = get_le32(hdr + 4);
+	return walk_segments(src, off + ESP8266_HEADER_LEN, hdr[1], false, false, info, end);
+}
+
+/* ESP8266: a v1 image, and for the Arduino .bin also the sketch image at 0x1000 */
+static int
+verify_esp8266(const struct img_src *src, struct ota_image_info *info)
+{
+	uint32_t end = 0;
+	uint8_t magic = 0;
+	int rc = verify_v1_at(src, 0, info, &end);
+	if (rc != OTA_OK)
+		return rc;
+	info->chip_id = 0xFFFF;
+	info->image_len = end;
+	if (end <= ESP8266_SKETCH_OFFSET &&
+	    src_read(src, ESP8266_SKETCH_OFFSET, &magic, 1) == OTA_OK &&
+	    magic == OTA_ESP_IMAGE_MAGIC) {
+		rc = verify_v1_at(src, ESP8266_SKETCH_OFFSET, info, &end);
+		if (rc != OTA_OK)
+			return rc;
+		info->image_len = end;
+	}
+	return OTA_OK;
+}
+
+static int
+verify_image(const struct img_src *src, struct ota_image_info *info)
+{
+	ota_fill(info, 0, sizeof(*info));
+	if (src->s->cfg.chip == OTA_CHIP_ESP8266)
+		return verify_esp8266(src, info);
+	return verify_esp32(src, info);
+}
+
+int
+ota_slots_verify(const struct ota_slots *s, int slot, struct ota_image_info *info)
+{
+	struct ota_image_info local;
+	struct img_src src;
+	const struct ota_partition *p = ota_slots_app(s, slot);
+	if (p == NULL)
+		return OTA_E_NOT_FOUND;
+	src.s = s;
+	src.base = p->offset;
+	src.limit = p->size;
+	src.head = NULL;
+	src.head_len = 0;
+	return verify_image(&src, info != NULL ? info : &local);
+}
+
+/* ---- app-side otadata operations ---- */
+
+int
+ota_slots_set_boot(struct ota_slots *s, int slot)
+{
+	struct ota_select_entry e[2];
+	int active;
+	int next;
+	uint32_t seq;
+	int rc;
+
+	if (ota_slots_app(s, slot) == NULL)
+		return OTA_E_NOT_FOUND;
+	rc = ota_slots_verify(s, slot, NULL);
+	if (rc != OTA_OK)
+		return rc;
+	rc = ota_slots_read_otadata(s, e);
+	if (rc != OTA_OK)
+		return rc;
+	active = ota_select_active(e);
+	if (active >= 0) {
+		if (seq_slot(s, e[active].seq) == (uint32_t)slot) {
+			/* already selected: only the state changes */
+			next = active;
+			seq = e[active].seq;
+		} else {
+			next = active ^ 1;
+			seq = ota_compute_seq(e[active].seq, (uint32_t)slot, s->app_count);
+		}
+	} else {
+		next = 0;
+		seq = (uint32_t)slot + 1;
+	}
+	/* like rewrite_ota_seq, the seq_label read from flash is written back unchanged */
+	e[next].seq = seq;
+	e[next].state = s->cfg.rollback ? OTA_IMG_NEW : OTA_IMG_UNDEFINED;
+	e[next].crc = ota_select_entry_crc(seq);
+	return write_entry(s, next, &e[next]);
+}
+
+int
+ota_slots_mark_valid(struct ota_slots *s)
+{
+	struct ota_select_entry e[2];
+	int active;
+	int rc = ota_slots_read_otadata(s, e);
+	if (rc != OTA_OK)
+		return rc;
+	active = ota_select_active(e);
+	if (active < 0)
+		return OTA_E_BAD_STATE;
+	if (e[active].state == OTA_IMG_VALID)
+		return OTA_OK;
+	e[active].state = OTA_IMG_VALID;
+	e[active].crc = ota_select_entry_crc(e[active].seq);
+	return write_entry(s, active, &e[active]);
+}
+
+bool
+ota_slots_rollback_possible(const struct ota_slots *s)
+{
+	struct ota_select_entry e[2];
+	bool ok[2];
+	int active;
+	int last;
+	if (ota_slots_read_otadata(s, e) != OTA_OK)
+		return false;
+	ok[0] = ota_select_entry_valid(&e[0]);
+	ok[1] = ota_select_entry_valid(&e[1]);
+	active = select_entry(e, ok, true);
+	if (active < 0)
+		return false;
+	last = active ^ 1;
+	if (!ok[last])
+		return false;
+	return ota_slots_verify(s, (int)seq_slot(s, e[last].seq), NULL) == OTA_OK;
+}
+
+int
+ota_slots_mark_invalid(struct ota_slots *s)
+{
+	struct ota_select_entry e[2];
+	int active;
+	int rc = ota_slots_read_otadata(s, e);
+	if (rc != OTA_OK)
+		return rc;
+	active = ota_select_active(e);
+	if (active < 0)
+		return OTA_E_BAD_STATE;
+	if (!ota_slots_rollback_possible(s))
+		return OTA_E_ROLLBACK;
+	e[active].state = OTA_IMG_INVALID;
+	e[active].crc = ota_select_entry_crc(e[active].seq);
+	return write_entry(s, active, &e[active]);
+}
+
+int
+ota_slots_last_invalid(const struct ota_slots *s)
+{
+	struct ota_select_entry e[2];
+	bool bad[2];
+	int idx;
+	int slot;
+	if (ota_slots_read_otadata(s, e) != OTA_OK)
+		return OTA_SLOT_NONE;
+	for (int i = 0; i < 2; i++) {
+		bad[i] = e[i].seq != OTA_SEQ_BLANK && e[i].crc == ota_select_entry_crc(e[i].seq) &&
+			 (e[i].state == OTA_IMG_INVALID || e[i].state == OTA_IMG_ABORTED);
+	}
+	idx = select_entry(e, bad, false);
+	if (idx < 0)
+		return OTA_SLOT_NONE;
+	slot = (int)seq_slot(s, e[idx].seq);
+	if (ota_slots_verify(s, slot, NULL) != OTA_OK)
+		return OTA_SLOT_NONE;
+	return slot;
+}
+
+/* ---- the bootloader ---- */
+
+static bool
+try_slot(struct ota_slots *s, int slot, struct ota_boot_result *r)
+{
+	if (ota_slots_app(s, slot) == NULL)
+		return false;
+	return ota_slots_verify(s, slot, &r->image) == OTA_OK;
+}
+
+int
+ota_boot(struct ota_slots *s, struct ota_boot_result *result)
+{
+	struct ota_boot_result local;
+	struct ota_boot_result *r = result != NULL ? result : &local;
+	struct ota_select_entry e[2];
+	bool initial = false;
+	int start;
+	int slot = OTA_SLOT_NONE;
+	int rc;
+
+	if (s == NULL || s->otadata == NULL)
+		return OTA_E_BAD_ARGS;
+	ota_fill(r, 0, sizeof(*r));
+	r->slot = OTA_SLOT_NONE;
+	r->selected = OTA_SLOT_NONE;
+	r->entry = -1;
+	r->state = OTA_IMG_UNDEFINED;
+	/* a reset forgets whatever ran before */
+	s->running = OTA_SLOT_NONE;
+	s->update_open = false;
+
+	rc = ota_slots_read_otadata(s, e);
+	if (rc != OTA_OK)
+		return rc;
+
+	/* an app that never confirmed itself did not survive its first boot; as in IDF the
+	 * write's result is not checked: the bootloader has nobody to report it to */
+	if (s->cfg.rollback) {
+		for (int i = 0; i < 2; i++) {
+			if (e[i].state == OTA_IMG_PENDING_VERIFY) {
+				e[i].state = OTA_IMG_ABORTED;
+				(void)write_entry(s, i, &e[i]);
+				r->aborted++;
+			}
+		}
+	}
+
+	if (ota_select_entry_invalid(&e[0]) && ota_select_entry_invalid(&e[1])) {
+		/* no factory app: ota_0, and remember to write otadata if it was blank */
+		start = 0;
+		initial = entry_blank_or_bad_crc(&e[0]) && entry_blank_or_bad_crc(&e[1]);
+	} else {
+		int active = ota_select_active(e);
+		if (active >= 0) {
+			start = (int)seq_slot(s, e[active].seq);
+			r->selected = start;
+			r->entry = active;
+			r->seq = e[active].seq;
+			r->state = e[active].state;
+			if (s->cfg.rollback && e[active].state == OTA_IMG_NEW) {
+				e[active].state = OTA_IMG_PENDING_VERIFY;
+				(void)write_entry(s, active, &e[active]);
+				r->state = OTA_IMG_PENDING_VERIFY;
+			}
+		} else {
+			/* "ota data partition invalid and no factory, will try all partitions" */
+			start = -1;
+		}
+	}
+
+	/* bootloader_utility_load_boot_image: down from start, then up from start + 1 */
+	for (int i = start; i >= 0 && slot < 0; i--) {
+		if (try_slot(s, i, r))
+			slot = i;
+	}
+	for (int i = start + 1; i < (int)s->app_count && slot < 0; i++) {
+		if (try_slot(s, i, r))
+			slot = i;
+	}
+	if (slot < 0)
+		return OTA_E_NO_BOOTABLE;
+
+	if (initial) {
+		/* set_actual_ota_seq */
+		struct ota_select_entry first;
+		ota_fill(&first, 0xFF, sizeof(first));
+		first.seq = (uint32_t)slot + 1;
+		first.state = OTA_IMG_VALID;
+		first.crc = ota_select_entry_crc(first.seq);
+		(void)write_entry(s, 0, &first);
+		r->initial = true;
+		r->entry = 0;
+		r->seq = first.seq;
+		r->state = OTA_IMG_VALID;
+	} else if (slot != start) {
+		uint32_t st = OTA_IMG_UNDEFINED;
+		r->fallback = true;
+		r->entry = -1;
+		r->state = ota_slots_get_state(s, slot, &st) == OTA_OK ? st : OTA_IMG_UNDEFINED;
+	}
+	r->slot = slot;
+	s->running = slot;
+	return slot;
+}
+
+/* ---- writing an update ---- */
+
+/* esp_ota_invalidate_inactive_ota_data_slot (erase_last_boot_app_partition with
+ * skip_app_part_erase): a valid-CRC inactive entry naming a slot other than the running
+ * one is erased, so a slot being rewritten cannot be selected through a stale entry */
+static int
+invalidate_inactive(struct ota_slots *s)
+{
+	struct ota_select_entry e[2];
+	int active;
+	int inactive;
+	int rc = ota_slots_read_otadata(s, e);
+	if (rc != OTA_OK)
+		return rc;
+	active = ota_select_active(e);
+	if (active < 0)
+		return OTA_OK;
+	inactive = active ^ 1;
+	if (entry_blank_or_bad_crc(&e[inactive]))
+		return OTA_OK;
+	if (s->running < 0 || seq_slot(s, e[inactive].seq) == (uint32_t)s->running)
+		return OTA_OK;
+	return flash_erase_region(s->cfg.flash, entry_addr(s, inactive), OTA_FLASH_SECTOR_SIZE);
+}
+
+int
+ota_update_begin(
+    struct ota_update *u, struct ota_slots *s, int slot, uint32_t size, enum ota_erase_mode mode)
+{
+	const struct ota_partition *p;
+	bool is_app = true;
+	uint32_t align;
+	int rc;
+
+	if (u == NULL || s == NULL || s->otadata == NULL ||
+	    (mode != OTA_ERASE_UP_FRONT && mode != OTA_ERASE_LAZY))
+		return OTA_E_BAD_ARGS;
+	if (s->update_open)
+		return OTA_E_BUSY;
+	ota_fill(u, 0, sizeof(*u));
+	if (slot == OTA_SLOT_NEXT)
+		slot = ota_slots_next_update_slot(s);
+	if (slot == OTA_SLOT_FS) {
+		p = s->fs;
+		is_app = false;
+		if (p == NULL)
+			return OTA_E_NOT_FOUND;
+	} else {
+		p = ota_slots_app(s, slot);
+		if (p == NULL)
+			return OTA_E_NOT_FOUND;
+		if (slot == s->running)
+			return OTA_E_CONFLICT;
+		if (s->cfg.rollback && s->running >= 0) {
+			uint32_t st;
+			if (ota_slots_get_state(s, s->running, &st) == OTA_OK &&
+			    st == OTA_IMG_PENDING_VERIFY)
+				return OTA_E_BAD_STATE;
+		}
+	}
+	/* IDF reads 0 as "unknown" too */
+	if (size == 0)
+		size = OTA_SIZE_UNKNOWN;
+	if (size != OTA_SIZE_UNKNOWN && size > p->size)
+		return OTA_E_NO_SPACE;
+
+	align = s->cfg.flash->write_align;
+	u->slots = s;
+	u->part = p;
+	u->slot = slot;
+	u->is_app = is_app;
+	u->size = size;
+	u->hold = align > OTA_UPDATE_HOLD_LEN ? align : OTA_UPDATE_HOLD_LEN;
+	u->flushed = u->hold;
+	ota_fill(u->head, 0xFF, sizeof(u->head));
+
+	if (mode == OTA_ERASE_UP_FRONT) {
+		uint32_t len =
+		    size == OTA_SIZE_UNKNOWN ? p->size : align_up(size, OTA_FLASH_SECTOR_SIZE);
+		rc = flash_erase_region(s->cfg.flash, p->offset, len);
+		if (rc != OTA_OK)
+			return rc;
+		u->erased_to = len;
+	}
+	if (is_app && s->cfg.rollback)
+		(void)invalidate_inactive(s);
+	u->open = true;
+	s->update_open = true;
+	return OTA_OK;
+}
+
+int
+ota_update_set_md5(struct ota_update *u, const uint8_t md5[OTA_MD5_LEN])
+{
+	if (u == NULL || !u->open || md5 == NULL)
+		return OTA_E_BAD_ARGS;
+	ota_copy(u->md5, md5, OTA_MD5_LEN);
+	u->has_md5 = true;
+	return OTA_OK;
+}
+
+/* erase the sectors up to @upto (partition-relative) that are not erased yet */
+static int
+ensure_erased(struct ota_update *u, uint32_t upto)
+{
+	const struct ota_flash_ops *f = u->slots->cfg.flash;
+	while (u->erased_to < upto) {
+		int rc =
+		    flash_erase_region(f, u->part->offset + u->erased_to, OTA_FLASH_SECTOR_SIZE);
+		if (rc != OTA_OK)
+			return rc;
+		u->erased_to += OTA_FLASH_SECTOR_SIZE;
+	}
+	return OTA_OK;
+}
+
+/* program [off, off + len) of the partition (aligned) */
+static int
+update_program(struct ota_update *u, uint32_t off, const uint8_t *data, uint32_t len)
+{
+	int rc;
+	if (off > u->part->size || len > u->part->size - off)
+		return OTA_E_NO_SPACE;
+	rc = ensure_erased(u, off + len);
+	if (rc != OTA_OK)
+		return rc;
+	return flash_write(u->slots->cfg.flash, u->part->offset + off, data, len);
+}
+
+static int
+update_fail(struct ota_update *u, int rc)
+{
+	if (u->error == OTA_OK)
+		u->error = rc;
+	return rc;
+}
+
+int
+ota_update_write(struct ota_update *u, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint32_t align;
+	uint32_t n;
+	int rc;
+
+	if (u == NULL || !u->open || (data == NULL && len > 0))
+		return OTA_E_BAD_ARGS;
+	if (u->error != OTA_OK)
+		return u->error;
+	if (len == 0)
+		return OTA_OK;
+	if (len > u->part->size - u->written ||
+	    (u->size != OTA_SIZE_UNKNOWN && len > u->size - u->written))
+		return update_fail(u, OTA_E_NO_SPACE);
+	if (u->written == 0 && u->is_app && p[0] != OTA_ESP_IMAGE_MAGIC)
+		return update_fail(u, OTA_E_BAD_MAGIC);
+	align = u->slots->cfg.flash->write_align;
+
+	/* the first bytes stay in RAM until end() has verified everything */
+	if (u->written < u->hold) {
+		n = u->hold - u->written;
+		if (n > len)
+			n = (uint32_t)len;
+		ota_copy(u->head + u->written, p, n);
+		u->written += n;
+		p += n;
+		len -= n;
+	}
+	/* complete a partial write unit */
+	if (len > 0 && u->tail_len > 0) {
+		n = align - u->tail_len;
+		if (n > len)
+			n = (uint32_t)len;
+		ota_copy(u->tail + u->tail_len, p, n);
+		u->tail_len += n;
+		u->written += n;
+		p += n;
+		len -= n;
+		if (u->tail_len == align) {
+			rc = update_program(u, u->flushed, u->tail, align);
+			if (rc != OTA_OK)
+				return update_fail(u, rc);
+			u->flushed += align;
+			u->tail_len = 0;
+		}
+	}
+	/* whole units straight from the caller's buffer */
+	n = (uint32_t)len & ~(align - 1);
+	if (n > 0) {
+		rc = update_program(u, u->flushed, p, n);
+		if (rc != OTA_OK)
+			return update_fail(u, rc);
+		u->flushed += n;
+		u->written += n;
+		p += n;
+		len -= n;
+	}
+	if (len > 0) {
+		ota_copy(u->tail, p, len);
+		u->tail_len = (uint32_t)len;
+		u->written += (uint32_t)len;
+	}
+	return OTA_OK;
+}
+
+static void
+update_close(struct ota_update *u)
+{
+	u->open = false;
+	u->slots->update_open = false;
+}
+
+/* MD5 of [0, written) as the slot will hold it */
+static int
+check_md5(struct ota_update *u, const struct img_src *src)
+{
+	const struct ota_hash_ops *h = u->slots->cfg.hash;
+	uint8_t md5[OTA_MD5_LEN];
+	int rc = hash_begin(h, OTA_HASH_MD5);
+	if (rc != OTA_OK)
+		return rc;
+	rc = src_stream(src, 0, u->written, NULL, false, true);
+	if (rc != OTA_OK) {
+		hash_drop(h, OTA_HASH_MD5);
+		return rc;
+	}
+	rc = hash_finish(h, OTA_HASH_MD5, md5);
+	if (rc != OTA_OK)
+		return rc;
+	return ota_compare(md5, u->md5, OTA_MD5_LEN) == 0 ? OTA_OK : OTA_E_MD5;
+}
+
+static int
+update_finish(struct ota_update *u, struct ota_image_info *info)
+{
+	const struct ota_flash_ops *f = u->slots->cfg.flash;
+	uint8_t back[OTA_FLASH_MAX_ALIGN];
+	struct img_src src;
+	int rc;
+
+	if (u->written == 0)
+		return OTA_E_TRUNCATED;
+	if (u->size != OTA_SIZE_UNKNOWN && u->written != u->size)
+		return OTA_E_TRUNCATED;
+	if (u->tail_len > 0) {
+		uint32_t align = f->write_align;
+		ota_fill(u->tail + u->tail_len, f->erased_val, align - u->tail_len);
+		rc = update_program(u, u->flushed, u->tail, align);
+		if (rc != OTA_OK)
+			return rc;
+		u->flushed += align;
+		u->tail_len = 0;
+	}
+
+	src.s = u->slots;
+	src.base = u->part->offset;
+	src.limit = u->written;
+	src.head = u->head;
+	src.head_len = u->hold;
+	if (u->has_md5) {
+		rc = check_md5(u, &src);
+		if (rc != OTA_OK)
+			return rc;
+	}
+	if (u->is_app) {
+		rc = verify_image(&src, info);
+		if (rc != OTA_OK)
+			return rc;
+	}
+
+	/* now the image may become bootable: the held-back bytes go to flash */
+	rc = update_program(u, 0, u->head, u->hold);
+	if (rc != OTA_OK)
+		return rc;
+	rc = flash_read(f, u->part->offset, back, u->hold);
+	if (rc != OTA_OK)
+		return rc;
+	if (ota_compare(back, u->head, u->hold) != 0)
+		return OTA_E_FLASH;
+	return OTA_OK;
+}
+
+int
+ota_update_end(struct ota_update *u, struct ota_image_info *info)
+{
+	struct ota_image_info local;
+	int rc;
+	if (u == NULL || !u->open)
+		return OTA_E_BAD_STATE;
+	rc = u->error != OTA_OK ? u->error : update_finish(u, info != NULL ? info : &local);
+	update_close(u);
+	return rc;
+}
+
+void
+ota_update_abort(struct ota_update *u)
+{
+	if (u != NULL && u->open)
+		update_close(u);
+}
+
+int
+ota_update_slot(const struct ota_update *u)
+{
+	return u != NULL ? u->slot : OTA_SLOT_NONE;
+}
+
+uint32_t
+ota_update_written(const struct ota_update *u)
+{
+	return u != NULL ? u->written : 0;
+}
