@@ -5,9 +5,12 @@
  * For tests that check the packets with a parser other than ours (mdns-interop.py). No
  * sockets: the clock is fake and every packet is printed as hex.
  *
- *   start | stop | state | advance MS | packet A.B.C.D PORT HEX | version V | hostname H
+ *   mdns-dump [--ip A.B.C.D]   (default 192.168.7.20/24)
+ *
+ *   start | stop | state | sync | advance MS | packet A.B.C.D PORT HEX | version V | hostname H
  *
  * prints, for every packet sent:  sent A.B.C.D PORT TIME HEX
+ * and "ok" for sync, so that a driver can tell where the output of a command ends.
  */
 
 #include <stdio.h>
@@ -65,7 +68,7 @@ parse_hex(const char *s, uint8_t *out, size_t max)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	static char line[8192];
 	static char hostname[64] = "esp32-a0b1c2d3e4f5";
@@ -85,6 +88,13 @@ main(void)
 	cfg.log_port = 2323;
 	memcpy(cfg.mac, "\xa0\xb1\xc2\xd3\xe4\xf5", 6);
 	cfg.chip = "esp32";
+	if (argc == 3 && strcmp(argv[1], "--ip") == 0) {
+		if (parse_ip(argv[2], &cfg.ipv4) < 0)
+			return 2;
+	} else if (argc != 1) {
+		fprintf(stderr, "usage: mdns-dump [--ip A.B.C.D]\n");
+		return 2;
+	}
 	if (ota_mdns_init(&m, &cfg, send_cb, NULL) != 0) {
 		fprintf(stderr, "mdns-dump: init failed\n");
 		return 1;
@@ -102,6 +112,8 @@ main(void)
 				return 1;
 		} else if (strcmp(cmd, "stop") == 0) {
 			ota_mdns_stop(&m, now);
+		} else if (strcmp(cmd, "sync") == 0) {
+			printf("ok\n");
 		} else if (strcmp(cmd, "state") == 0) {
 			printf("state %d\n", (int)ota_mdns_get_state(&m));
 		} else if (strcmp(cmd, "advance") == 0 && n >= 2) {
