@@ -1223,10 +1223,12 @@ known_answers(struct ota_mdns *m, const uint8_t *pkt, size_t len, uint32_t candi
 	return known;
 }
 
+/* small on purpose: eight of these live on an ESP8266 stack */
 struct tb_entry {
 	uint16_t klass;
 	uint16_t type;
-	struct ota_dns_record rec;
+	uint16_t rdlength;
+	size_t rdata_off;
 };
 
 static int
@@ -1286,7 +1288,8 @@ tiebreak(struct ota_mdns *m, const uint8_t *pkt, size_t len, unsigned which)
 		}
 		theirs[i].klass = rec.klass;
 		theirs[i].type = rec.type;
-		theirs[i].rec = rec;
+		theirs[i].rdlength = rec.rdlength;
+		theirs[i].rdata_off = rec.rdata_off;
 	}
 	if (n_theirs == 0)
 		return 0;
@@ -1299,8 +1302,12 @@ tiebreak(struct ota_mdns *m, const uint8_t *pkt, size_t len, unsigned which)
 			c = cmp_u16(theirs[i].type, rec_type(ours[i]));
 		if (c != 0)
 			return c;
-		if (ota_dns_rdata_canonical(pkt, len, &theirs[i].rec, m->scratch[0], RDATA_MAX,
-					    &tl) < 0)
+		/* only the section, type and rdata position matter to the canonical form */
+		rec.section = OTA_DNS_AUTHORITY;
+		rec.type = theirs[i].type;
+		rec.rdlength = theirs[i].rdlength;
+		rec.rdata_off = theirs[i].rdata_off;
+		if (ota_dns_rdata_canonical(pkt, len, &rec, m->scratch[0], RDATA_MAX, &tl) < 0)
 			return 1; /* too big for us to hold: certainly not our data */
 		ol = our_rdata(m, ours[i], m->scratch[1], RDATA_MAX);
 		if (ol < 0)

@@ -1162,6 +1162,28 @@ START_TEST(test_probe_tiebreak)
 		probe_names(&sent[0], host, instance);
 		ck_assert_str_eq(host, HOSTNAME);
 	}
+	/* for the instance: TXT sorts first; a smaller TXT than ours loses */
+	n_sent = 0;
+	run_until(1);
+	qb_header(&q, 0, 0, 1, 0, 1, 0);
+	qb_question(&q, INSTANCE, OTA_DNS_TYPE_ANY, 1);
+	qb_rr_start(&q, INSTANCE, OTA_DNS_TYPE_TXT, 1, 4500);
+	qb_u16(&q, 4);
+	memcpy(q.b + q.len, "\003a=1", 4);
+	q.len += 4;
+	ck_assert_int_eq(deliver(&q, IP(192, 168, 7, 200), 5353), 0);
+	advance(250);
+	ck_assert_uint_eq(n_sent, 2);
+	/* an SRV alone sorts after our TXT: it wins, we wait a second */
+	qb_header(&q, 0, 0, 1, 0, 1, 0);
+	qb_question(&q, INSTANCE, OTA_DNS_TYPE_ANY, 1);
+	qb_rr_srv(&q, INSTANCE, 120, 1, "other.local");
+	ck_assert_int_eq(deliver(&q, IP(192, 168, 7, 200), 5353), 0);
+	advance(999);
+	ck_assert_uint_eq(n_sent, 2);
+	advance(2);
+	ck_assert_uint_eq(n_sent, 3);
+
 	advance(2000);
 	ck_assert_int_eq(ota_mdns_get_state(&m), OTA_MDNS_RUNNING);
 
