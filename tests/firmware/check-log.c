@@ -10,14 +10,6 @@
 
 #include "ota/ota-log.h"
 
-#if defined(__has_include)
-#if __has_include("ota/ota-errors.h")
-#include "ota/ota-errors.h"
-_Static_assert(OTA_LOG_E_ARGS == OTA_E_BAD_ARGS, "args");
-_Static_assert(OTA_LOG_E_FULL == OTA_E_BUSY, "full");
-#endif
-#endif
-
 #define RX_MAX 65536
 
 struct rx {

@@ -10,17 +10,6 @@
 
 #include "ota/ota-mdns.h"
 
-/* the responder's codes are the core's common ones */
-#if defined(__has_include)
-#if __has_include("ota/ota-errors.h")
-#include "ota/ota-errors.h"
-_Static_assert(OTA_MDNS_E_ARGS == OTA_E_BAD_ARGS, "args");
-_Static_assert(OTA_MDNS_E_MALFORMED == OTA_E_PROTOCOL, "malformed");
-_Static_assert(OTA_MDNS_E_NOSPACE == OTA_E_NO_SPACE, "no space");
-_Static_assert(OTA_MDNS_E_STATE == OTA_E_BAD_STATE, "state");
-#endif
-#endif
-
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (d))
 #define OUR_IP IP(192, 168, 7, 20)
 #define PEER_IP IP(192, 168, 7, 50)

@@ -19,9 +19,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* the numbers of OTA_E_BAD_ARGS and OTA_E_BUSY in ota-errors.h */
-#define OTA_LOG_E_ARGS (-13) /* bad arguments */
-#define OTA_LOG_E_FULL (-20) /* no free client slot */
+#include "ota/ota-errors.h"
+
+/* return codes: 0 or one of the core's common OTA_E_* codes */
+#define OTA_LOG_E_ARGS OTA_E_BAD_ARGS /* bad arguments */
+#define OTA_LOG_E_FULL OTA_E_BUSY     /* no free client slot */
 
 #define OTA_LOG_MAX_CLIENTS 4
 #define OTA_LOG_LINE_MAX 256 /* one line, colour codes and newline included */

@@ -17,14 +17,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*
- * return codes (0 is success); the numbers are those of OTA_E_BAD_ARGS, OTA_E_PROTOCOL,
- * OTA_E_NO_SPACE and OTA_E_BAD_STATE in ota-errors.h, so ota_strerror() names them
- */
-#define OTA_MDNS_E_ARGS (-13)	   /* bad arguments or configuration */
-#define OTA_MDNS_E_MALFORMED (-26) /* the DNS message is not well formed */
-#define OTA_MDNS_E_NOSPACE (-11)   /* an output buffer is too small */
-#define OTA_MDNS_E_STATE (-12)	   /* not allowed in the current state */
+#include "ota/ota-errors.h"
+
+/* return codes: 0 or one of the core's common OTA_E_* codes */
+#define OTA_MDNS_E_ARGS OTA_E_BAD_ARGS	    /* bad arguments or configuration */
+#define OTA_MDNS_E_MALFORMED OTA_E_PROTOCOL /* the DNS message is not well formed */
+#define OTA_MDNS_E_NOSPACE OTA_E_NO_SPACE   /* an output buffer is too small */
+#define OTA_MDNS_E_STATE OTA_E_BAD_STATE    /* not allowed in the current state */
 
 #define OTA_MDNS_PORT 5353
 #define OTA_MDNS_GROUP 0xE00000FBu /* 224.0.0.251 */
