@@ -29,8 +29,12 @@ fleet_cli_usage_error(GOptionContext *context, const gchar *message)
 }
 
 static const FleetCliCommand commands[] = {
+    {"discover", N_("[--timeout S] [--watch] [--json]"),
+     N_("List the devices that announce themselves on this network"), fleet_cli_discover},
     {"inspect", N_("FILE [--board BOARD] [--chip CHIP] [--json]"),
      N_("Check a firmware image before it is sent to any device"), fleet_cli_inspect},
+    {"push", N_("--image FILE [DEVICE…|--all|--board B|--match GLOB] [OPTION…]"),
+     N_("Send one image to many devices and verify that they run it"), fleet_cli_push},
 };
 
 static void

@@ -69,9 +69,9 @@ fleet_cli_format_size(guint64 size)
 	g_autofree gchar *human = g_format_size(size);
 	if (size < 1000)
 		return g_strdup(human);
-	return g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%s (%" G_GUINT64_FORMAT " byte)",
-					   "%s (%" G_GUINT64_FORMAT " bytes)", (gulong)size),
-			       human, size);
+	return g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%s (%lu byte)", "%s (%lu bytes)",
+					   (gulong)size),
+			       human, (gulong)size);
 }
 
 static void

@@ -336,10 +336,9 @@ fleet_image_parse_gzip(FleetImage *self)
 		fleet_image_add_finding(self, FLEET_SEVERITY_ERROR, "gzip-corrupt", m);
 		return;
 	}
-	msg = g_strdup_printf(_("Compressed with gzip: %" G_GSIZE_FORMAT " bytes unpack to "
-				"%" G_GSIZE_FORMAT "; only ESP8266 devices accept compressed "
-				"images"),
-			      len, g_bytes_get_size(content));
+	msg = g_strdup_printf(_("Compressed with gzip: %lu bytes unpack to %lu; only ESP8266 "
+				"devices accept compressed images"),
+			      (gulong)len, (gulong)g_bytes_get_size(content));
 	fleet_image_add_finding(self, FLEET_SEVERITY_INFO, "gzip", msg);
 
 	/* a signed .bin.gz carries its signature after the gzip stream */
@@ -933,16 +932,16 @@ fleet_image_check_compat(FleetImage *self, const FleetDeviceFacts *facts, GPtrAr
 	if (facts->slot_size > 0 && upload_size > facts->slot_size) {
 		verdict = fleet_compat_add(
 		    why, verdict, FLEET_COMPAT_REFUSE, "too-large-for-slot",
-		    g_strdup_printf(_("The image is %" G_GSIZE_FORMAT " bytes but the device's OTA "
-				      "slot holds %" G_GUINT64_FORMAT " bytes"),
-				    upload_size, facts->slot_size));
+		    g_strdup_printf(_("The image is %lu bytes but the device's OTA slot holds %lu "
+				      "bytes"),
+				    (gulong)upload_size, (gulong)facts->slot_size));
 	}
 	if (facts->free_space > 0 && upload_size > facts->free_space) {
 		verdict = fleet_compat_add(
 		    why, verdict, FLEET_COMPAT_REFUSE, "not-enough-space",
-		    g_strdup_printf(_("The image is %" G_GSIZE_FORMAT " bytes but the device has only "
-				      "%" G_GUINT64_FORMAT " bytes free for it"),
-				    upload_size, facts->free_space));
+		    g_strdup_printf(_("The image is %lu bytes but the device has only %lu bytes free "
+				      "for it"),
+				    (gulong)upload_size, (gulong)facts->free_space));
 	}
 	if (facts->chip_revision >= 0 && fleet_image_get_min_chip_revision(self) > 0 &&
 	    fleet_image_get_min_chip_revision(self) > facts->chip_revision) {

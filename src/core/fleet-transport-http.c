@@ -210,47 +210,10 @@ http_body_is(const gchar *body, gsize len, const gchar *word)
 	return len - start == strlen(word) && memcmp(body + start, word, len - start) == 0;
 }
 
-/* the device's own error text, mapped to a cause and a fix; NULL when it is none we know */
-static GError *
-http_known_device_error(HttpSession *s, const gchar *text)
-{
-	gsize len = strlen(text);
-	if (http_contains(text, len, "MD5"))
-		return g_error_new(FLEET_ERROR, FLEET_ERROR_INVALID_DATA,
-				   _("%s rejected the image: MD5 mismatch (transfer corrupted): "
-				     "“%s”; try again"),
-				   s->who, text);
-	if (http_contains(text, len, "Not Enough Space") || http_contains(text, len, "too large"))
-		return g_error_new(FLEET_ERROR, FLEET_ERROR_NOT_SUPPORTED,
-				   _("%s has not enough space for this image (“%s”): use a smaller "
-				     "image or a partition layout with a larger OTA slot"),
-				   s->who, text);
-	if (http_contains(text, len, "Wrong origin"))
-		return g_error_new(FLEET_ERROR, FLEET_ERROR_NOT_SUPPORTED,
-				   _("%s refused the request's origin (“%s”): address the device "
-				     "directly, not through a proxy or another name"),
-				   s->who, text);
-	if (http_contains(text, len, "Magic") || http_contains(text, len, "Flash config wrong"))
-		return g_error_new(FLEET_ERROR, FLEET_ERROR_WRONG_TARGET,
-				   _("%s rejected the image (“%s”): is it built for this chip?"),
-				   s->who, text);
-	if (http_contains(text, len, "Signature"))
-		return g_error_new(
-		    FLEET_ERROR, FLEET_ERROR_SIGNATURE_INVALID,
-		    _("%s rejected the image's signature (“%s”): sign it with the key "
-		      "the device trusts"),
-		    s->who, text);
-	return NULL;
-}
-
 static GError *
 http_device_error(HttpSession *s, const gchar *text)
 {
-	GError *error = http_known_device_error(s, text);
-	if (error != NULL)
-		return error;
-	return g_error_new(FLEET_ERROR, FLEET_ERROR_INVALID_DATA, _("%s reported an error: “%s”"),
-			   s->who, text);
+	return fleet_transport_device_error(s->who, text);
 }
 
 static gchar *
@@ -576,7 +539,7 @@ http_judge_answer(HttpSession *s, CURLcode result, glong status)
 		return;
 	}
 	if (len > 0) {
-		GError *known = http_known_device_error(s, text);
+		GError *known = fleet_transport_device_error_known(s->who, text);
 		if (known != NULL) {
 			http_session_complete(s, known);
 			return;

@@ -30,7 +30,7 @@ fleet_txt_record_parse(const guint8 *data, gsize len, GError **error)
 
 	if (len > FLEET_TXT_MAX_RECORD_LEN) {
 		g_set_error(error, FLEET_ERROR, FLEET_ERROR_INVALID_DATA,
-			    _("TXT record of %" G_GSIZE_FORMAT " bytes is larger than allowed"), len);
+			    _("TXT record of %lu bytes is larger than allowed"), (gulong)len);
 		return NULL;
 	}
 	while (off < len) {
@@ -42,8 +42,8 @@ fleet_txt_record_parse(const guint8 *data, gsize len, GError **error)
 		off++;
 		if (entry_len > len - off) {
 			g_set_error(error, FLEET_ERROR, FLEET_ERROR_INVALID_DATA,
-				    _("TXT record entry at byte %" G_GSIZE_FORMAT " runs past the end"),
-				    off - 1);
+				    _("TXT record entry at byte %lu runs past the end"),
+				    (gulong)(off - 1));
 			return NULL;
 		}
 		entry = data + off;
