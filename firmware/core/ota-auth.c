@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: MIT */
+/* ota-auth.c - espota response math: MD5 digest, HMAC-SHA256 and PBKDF2 over port hashes */
+
+#include "ota/ota-auth.h"
+
+#include "ota/ota-util.h"
+
+#define SHA256_BLOCK 64
+/* longest key text accepted: a stored hash is 32 or 64 hex, leave room for odd ones */
+#define KEY_MAX 128
+/* one PBKDF2 block index, big-endian */
+#define INT32_LEN 4
+
+size_t
+ota_auth_hex_len(enum ota_auth_scheme scheme)
+{
+	return scheme == OTA_AUTH_PBKDF2 ? OTA_AUTH_SHA256_HEX_LEN : OTA_AUTH_MD5_HEX_LEN;
+}
+
+bool
+ota_auth_is_hex(const char *s, size_t len)
+{
+	if (s == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+			return false;
+	}
+	return true;
+}
+
+static bool
+ops_ok(const struct ota_hash_ops *ops)
+{
+	return ops != 0 && ops->begin != 0 && ops->update != 0 && ops->finish != 0;
+}
+
+static size_t
+digest_len(enum ota_hash_kind kind)
+{
+	return kind == OTA_HASH_SHA256 ? OTA_SHA256_LEN : OTA_MD5_LEN;
+}
+
+/* hash the parts; the raw digest goes to @out (16 or 32 bytes) */
+static int
+digest_parts(const struct ota_hash_ops *ops,
+	     enum ota_hash_kind kind,
+	     const struct ota_auth_part *parts,
+	     size_t n_parts,
+	     uint8_t *out)
+{
+	if (ops->begin(ops->user, kind) != 0)
+		return OTA_E_CRYPTO;
+	for (size_t i = 0; i < n_parts; i++) {
+		if (parts[i].len == 0)
+			continue;
+		if (ops->update(ops->user, kind, parts[i].data, parts[i].len) != 0) {
+			/* finish anyway so the port's context is free for the next user */
+			uint8_t scratch[OTA_SHA256_LEN];
+			(void)ops->finish(ops->user, kind, scratch);
+			return OTA_E_CRYPTO;
+		}
+	}
+	if (ops->finish(ops->user, kind, out) != 0)
+		return OTA_E_CRYPTO;
+	return 0;
+}
+
+int
+ota_auth_digest_hex(const struct ota_hash_ops *ops,
+		    enum ota_hash_kind kind,
+		    const struct ota_auth_part *parts,
+		    size_t n_parts,
+		    char *out_hex)
+{
+	uint8_t d[OTA_SHA256_LEN];
+	int rc;
+	if (!ops_ok(ops) || out_hex == 0 || (parts == 0 && n_parts != 0))
+		return OTA_E_BAD_ARGS;
+	if (kind != OTA_HASH_MD5 && kind != OTA_HASH_SHA256)
+		return OTA_E_BAD_ARGS;
+	rc = digest_parts(ops, kind, parts, n_parts, d);
+	if (rc != 0)
+		return rc;
+	ota_hex(d, digest_len(kind), out_hex);
+	return 0;
+}
+
+int
+ota_auth_password_hash(const struct ota_hash_ops *ops,
+		       enum ota_auth_scheme scheme,
+		       const char *password,
+		       size_t password_len,
+		       char *out_hex)
+{
+	struct ota_auth_part part = {password, password_len};
+	if (password == 0 && password_len != 0)
+		return OTA_E_BAD_ARGS;
+	return ota_auth_digest_hex(ops, scheme == OTA_AUTH_PBKDF2 ? OTA_HASH_SHA256 : OTA_HASH_MD5,
+				   &part, 1, out_hex);
+}
+
+/* the two padded key blocks of RFC 2104 */
+struct hmac_pads {
+	uint8_t ipad[SHA256_BLOCK];
+	uint8_t opad[SHA256_BLOCK];
+};
+
+static int
+hmac_pads_init(const struct ota_hash_ops *ops,
+	       const uint8_t *key,
+	       size_t key_len,
+	       struct hmac_pads *p)
+{
+	uint8_t k0[SHA256_BLOCK];
+	ota_fill(k0, 0, sizeof(k0));
+	if (key_len > SHA256_BLOCK) {
+		struct ota_auth_part part = {key, key_len};
+		int rc = digest_parts(ops, OTA_HASH_SHA256, &part, 1, k0);
+		if (rc != 0)
+			return rc;
+	} else if (key_len > 0) {
+		ota_copy(k0, key, key_len);
+	}
+	for (size_t i = 0; i < SHA256_BLOCK; i++) {
+		p->ipad[i] = (uint8_t)(k0[i] ^ 0x36u);
+		p->opad[i] = (uint8_t)(k0[i] ^ 0x5cu);
+	}
+	ota_fill(k0, 0, sizeof(k0));
+	return 0;
+}
+
+/* at most this many message parts per HMAC: enough for salt pieces and a block index */
+#define HMAC_PARTS_MAX 6
+
+static int
+hmac_with_pads(const struct ota_hash_ops *ops,
+	       const struct hmac_pads *p,
+	       const struct ota_auth_part *parts,
+	       size_t n_parts,
+	       uint8_t out[OTA_SHA256_LEN])
+{
+	struct ota_auth_part all[HMAC_PARTS_MAX + 1];
+	uint8_t inner[OTA_SHA256_LEN];
+	struct ota_auth_part outer[2];
+	int rc;
+	if (n_parts > HMAC_PARTS_MAX)
+		return OTA_E_BAD_ARGS;
+	all[0].data = p->ipad;
+	all[0].len = SHA256_BLOCK;
+	for (size_t i = 0; i < n_parts; i++)
+		all[i + 1] = parts[i];
+	rc = digest_parts(ops, OTA_HASH_SHA256, all, n_parts + 1, inner);
+	if (rc != 0)
+		return rc;
+	outer[0].data = p->opad;
+	outer[0].len = SHA256_BLOCK;
+	outer[1].data = inner;
+	outer[1].len = sizeof(inner);
+	return digest_parts(ops, OTA_HASH_SHA256, outer, 2, out);
+}
+
+int
+ota_hmac_sha256(const struct ota_hash_ops *ops,
+		const uint8_t *key,
+		size_t key_len,
+		const struct ota_auth_part *parts,
+		size_t n_parts,
+		uint8_t out[OTA_SHA256_LEN])
+{
+	struct hmac_pads p;
+	int rc;
+	if (!ops_ok(ops) || out == 0 || (key == 0 && key_len != 0) ||
+	    (parts == 0 && n_parts != 0) || n_parts > HMAC_PARTS_MAX)
+		return OTA_E_BAD_ARGS;
+	rc = hmac_pads_init(ops, key, key_len, &p);
+	if (rc == 0)
+		rc = hmac_with_pads(ops, &p, parts, n_parts, out);
+	ota_fill(&p, 0, sizeof(p));
+	return rc;
+}
+
+static int
+pbkdf2_parts(const struct ota_hash_ops *ops,
+	     const uint8_t *password,
+	     size_t password_len,
+	     const struct ota_auth_part *salt,
+	     size_t n_salt,
+	     uint32_t iterations,
+	     uint8_t *out,
+	     size_t out_len)
+{
+	struct hmac_pads p;
+	struct ota_auth_part msg[HMAC_PARTS_MAX];
+	uint8_t u[OTA_SHA256_LEN];
+	uint8_t t[OTA_SHA256_LEN];
+	uint8_t index_be[INT32_LEN];
+	uint32_t block = 1;
+	size_t done = 0;
+	int rc;
+
+	if (n_salt + 1 > HMAC_PARTS_MAX)
+		return OTA_E_BAD_ARGS;
+	rc = hmac_pads_init(ops, password, password_len, &p);
+	while (rc == 0 && done < out_len) {
+		size_t take = out_len - done < OTA_SHA256_LEN ? out_len - done : OTA_SHA256_LEN;
+		index_be[0] = (uint8_t)(block >> 24);
+		index_be[1] = (uint8_t)(block >> 16);
+		index_be[2] = (uint8_t)(block >> 8);
+		index_be[3] = (uint8_t)block;
+		for (size_t i = 0; i < n_salt; i++)
+			msg[i] = salt[i];
+		msg[n_salt].data = index_be;
+		msg[n_salt].len = sizeof(index_be);
+		/* U1 = PRF(P, S || INT(i)), Un = PRF(P, Un-1), T = U1 ^ ... ^ Uc */
+		rc = hmac_with_pads(ops, &p, msg, n_salt + 1, u);
+		if (rc != 0)
+			break;
+		ota_copy(t, u, sizeof(t));
+		for (uint32_t c = 1; c < iterations; c++) {
+			struct ota_auth_part prev = {u, sizeof(u)};
+			rc = hmac_with_pads(ops, &p, &prev, 1, u);
+			if (rc != 0)
+				break;
+			for (size_t k = 0; k < sizeof(t); k++)
+				t[k] ^= u[k];
+		}
+		if (rc != 0)
+			break;
+		ota_copy(out + done, t, take);
+		done += take;
+		block++;
+	}
+	ota_fill(&p, 0, sizeof(p));
+	ota_fill(u, 0, sizeof(u));
+	ota_fill(t, 0, sizeof(t));
+	return rc;
+}
+
+int
+ota_pbkdf2_hmac_sha256(const struct ota_hash_ops *ops,
+		       const uint8_t *password,
+		       size_t password_len,
+		       const uint8_t *salt,
+		       size_t salt_len,
+		       uint32_t iterations,
+		       uint8_t *out,
+		       size_t out_len)
+{
+	struct ota_auth_part s = {salt, salt_len};
+	if (!ops_ok(ops) || (password == 0 && password_len != 0) || (salt == 0 && salt_len != 0) ||
+	    iterations == 0 || (out == 0 && out_len != 0))
+		return OTA_E_BAD_ARGS;
+	return pbkdf2_parts(ops, password, password_len, &s, 1, iterations, out, out_len);
+}
+
+int
+ota_auth_response(const struct ota_hash_ops *ops,
+		  enum ota_auth_scheme scheme,
+		  const char *key_hex,
+		  size_t key_len,
+		  const char *nonce,
+		  size_t nonce_len,
+		  const char *cnonce,
+		  size_t cnonce_len,
+		  char *out_hex)
+{
+	if (!ops_ok(ops) || key_hex == 0 || key_len == 0 || key_len > KEY_MAX || nonce == 0 ||
+	    nonce_len == 0 || nonce_len > OTA_AUTH_NONCE_MAX || cnonce == 0 || cnonce_len == 0 ||
+	    cnonce_len > OTA_AUTH_NONCE_MAX || out_hex == 0)
+		return OTA_E_BAD_ARGS;
+
+	if (scheme == OTA_AUTH_MD5) {
+		const struct ota_auth_part parts[] = {
+		    {key_hex, key_len},	  {":", 1}, {nonce, nonce_len}, {":", 1},
+		    {cnonce, cnonce_len},
+		};
+		return ota_auth_digest_hex(ops, OTA_HASH_MD5, parts, 5, out_hex);
+	} else {
+		const struct ota_auth_part salt[] = {
+		    {nonce, nonce_len},
+		    {":", 1},
+		    {cnonce, cnonce_len},
+		};
+		uint8_t dk[OTA_SHA256_LEN];
+		char dk_hex[OTA_AUTH_SHA256_HEX_LEN + 1];
+		int rc = pbkdf2_parts(ops, (const uint8_t *)key_hex, key_len, salt, 3,
+				      OTA_AUTH_PBKDF2_ITERATIONS, dk, sizeof(dk));
+		if (rc != 0)
+			return rc;
+		ota_hex(dk, sizeof(dk), dk_hex);
+		{
+			const struct ota_auth_part parts[] = {
+			    {dk_hex, OTA_AUTH_SHA256_HEX_LEN},
+			    {":", 1},
+			    {nonce, nonce_len},
+			    {":", 1},
+			    {cnonce, cnonce_len},
+			};
+			rc = ota_auth_digest_hex(ops, OTA_HASH_SHA256, parts, 5, out_hex);
+		}
+		ota_fill(dk, 0, sizeof(dk));
+		ota_fill(dk_hex, 0, sizeof(dk_hex));
+		return rc;
+	}
+}
+
+int
+ota_auth_verify(const struct ota_hash_ops *ops,
+		enum ota_auth_scheme scheme,
+		const char *key_hex,
+		size_t key_len,
+		const char *nonce,
+		size_t nonce_len,
+		const char *cnonce,
+		size_t cnonce_len,
+		const char *response,
+		size_t response_len)
+{
+	char expect[OTA_AUTH_SHA256_HEX_LEN + 1];
+	size_t want = ota_auth_hex_len(scheme);
+	int rc;
+	if (response == 0)
+		return OTA_E_BAD_ARGS;
+	rc = ota_auth_response(ops, scheme, key_hex, key_len, nonce, nonce_len, cnonce, cnonce_len,
+			       expect);
+	if (rc != 0)
+		return rc;
+	if (response_len != want)
+		return OTA_E_AUTH;
+	rc = ota_compare_ct(expect, response, want) == 0 ? 0 : OTA_E_AUTH;
+	ota_fill(expect, 0, sizeof(expect));
+	return rc;
+}

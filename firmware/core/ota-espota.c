@@ -1,0 +1,807 @@
+/* SPDX-License-Identifier: MIT */
+/* ota-espota.c - the espota / ArduinoOTA device state machine (ESP8266 and ESP32 flavours) */
+
+#include "ota/ota-espota.h"
+
+#include "ota/ota-util.h"
+
+#define CMD_AUTH 200
+/* newlib's atoi() on a 32-bit device saturates at LONG_MAX */
+#define ATOI_MAX 2147483647u
+/* "ERR: " + "ERROR[nn]: " + the longest detail text a sink may give */
+#define MSG_MAX 192
+
+static const char auth_failed[] = "Authentication Failed";
+
+/* ---- time ---- */
+
+static bool
+due(uint32_t now, uint32_t deadline)
+{
+	return (int32_t)(now - deadline) >= 0;
+}
+
+static uint32_t
+until(uint32_t now, uint32_t deadline)
+{
+	return due(now, deadline) ? 0 : deadline - now;
+}
+
+static uint32_t
+min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+/* ---- a datagram read the way ArduinoOTA reads it (peek/read on a Stream) ---- */
+
+struct pkt {
+	const uint8_t *d;
+	size_t len;
+	size_t off;
+};
+
+static int
+pkt_peek(const struct pkt *p)
+{
+	return p->off < p->len ? p->d[p->off] : -1;
+}
+
+static int
+pkt_read(struct pkt *p)
+{
+	return p->off < p->len ? p->d[p->off++] : -1;
+}
+
+/*
+ * ArduinoOTA parseInt(): skip spaces, copy digits into a 16-byte buffer and atoi() it at
+ * the first non-digit; sixteen digits in a row fill the buffer and give 0.
+ */
+static uint32_t
+parse_int(struct pkt *p)
+{
+	uint64_t v = 0;
+	while (pkt_peek(p) == ' ')
+		(void)pkt_read(p);
+	for (int i = 0; i < 16; i++) {
+		int c = pkt_peek(p);
+		if (c < '0' || c > '9')
+			return v > ATOI_MAX ? ATOI_MAX : (uint32_t)v;
+		v = v * 10u + (uint64_t)(c - '0');
+		(void)pkt_read(p);
+	}
+	return 0;
+}
+
+/* ArduinoOTA readStringUntil(): up to @end, a NUL or the end of the datagram */
+static void
+read_until(struct pkt *p, char end, const char **s, size_t *n)
+{
+	*s = (const char *)p->d + p->off;
+	*n = 0;
+	for (;;) {
+		int c = pkt_read(p);
+		if (c < 0 || c == 0 || c == (unsigned char)end)
+			return;
+		(*n)++;
+	}
+}
+
+static bool
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/* Arduino String::trim() */
+static void
+trim(const char **s, size_t *n)
+{
+	while (*n > 0 && is_space((*s)[0])) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n > 0 && is_space((*s)[*n - 1]))
+		(*n)--;
+}
+
+static size_t
+format_u32(uint32_t v, char *out)
+{
+	size_t pos = 0;
+	out[0] = '\0';
+	ota_text_append_u32(out, 11, &pos, v);
+	return pos;
+}
+
+/* ---- callbacks ---- */
+
+static void
+emit(struct ota_espota *rx, enum ota_espota_event ev, uint32_t a, uint32_t b)
+{
+	if (rx->ops.event != 0)
+		rx->ops.event(rx->ops.user, ev, a, b);
+}
+
+static void
+udp_send(struct ota_espota *rx, uint32_t ip, uint16_t port, const char *s, size_t n)
+{
+	rx->ops.udp_send(rx->ops.user, ip, port, (const uint8_t *)s, n);
+}
+
+static int
+tcp_send(struct ota_espota *rx, const char *s, size_t n)
+{
+	if (!rx->tcp_open)
+		return -1;
+	return rx->ops.tcp_send(rx->ops.user, (const uint8_t *)s, n);
+}
+
+/* closes the connection, or cancels the connect-back still under way */
+static void
+tcp_close(struct ota_espota *rx)
+{
+	if (rx->tcp_open || rx->phase == OTA_ESPOTA_PH_CONNECTING) {
+		rx->tcp_open = false;
+		rx->ops.tcp_close(rx->ops.user);
+	}
+}
+
+/* the port's hash context must be finished before anyone else can use it */
+static void
+hash_discard(struct ota_espota *rx)
+{
+	if (rx->hashing) {
+		uint8_t scratch[OTA_SHA256_LEN];
+		rx->hashing = false;
+		(void)rx->hash->finish(rx->hash->user, OTA_HASH_MD5, scratch);
+	}
+}
+
+/* drops the session; the sink is aborted unless it already ended */
+static void
+session_drop(struct ota_espota *rx)
+{
+	hash_discard(rx);
+	if (rx->sink_open) {
+		rx->sink_open = false;
+		rx->sink->abort(rx->sink->user);
+	}
+	tcp_close(rx);
+	rx->stalling = false;
+	rx->state = OTA_ESPOTA_IDLE;
+	rx->phase = OTA_ESPOTA_PH_NONE;
+}
+
+static void
+session_fail(struct ota_espota *rx, enum ota_espota_error err, enum ota_update_error uerr)
+{
+	session_drop(rx);
+	emit(rx, OTA_ESPOTA_EV_ERROR, (uint32_t)err, (uint32_t)uerr);
+}
+
+/* the sink's own text for its last error, else the detail of the OTA_E_* code */
+static const char *
+sink_text(struct ota_espota *rx, int rc)
+{
+	const char *text = 0;
+	if (rx->sink->error_text != 0)
+		text = rx->sink->error_text(rx->sink->user);
+	return text != 0 ? text : ota_update_error_detail(rc);
+}
+
+/* ---- configuration ---- */
+
+static int
+set_key(struct ota_espota *rx, enum ota_auth_scheme scheme, const char *hash)
+{
+	size_t n = hash != 0 ? ota_strnlen(hash, OTA_AUTH_SHA256_HEX_LEN + 1) : 0;
+	if (scheme != OTA_AUTH_MD5 && scheme != OTA_AUTH_PBKDF2)
+		return OTA_E_BAD_ARGS;
+	if (n != 0) {
+		bool ok = scheme == OTA_AUTH_MD5
+			      ? n == OTA_AUTH_MD5_HEX_LEN
+			      : (n == OTA_AUTH_MD5_HEX_LEN || n == OTA_AUTH_SHA256_HEX_LEN);
+		if (!ok || !ota_auth_is_hex(hash, n))
+			return OTA_E_BAD_ARGS;
+	}
+	rx->scheme = scheme;
+	ota_fill(rx->key, 0, sizeof(rx->key));
+	if (n != 0)
+		ota_copy(rx->key, hash, n);
+	rx->key_len = n;
+	return 0;
+}
+
+int
+ota_espota_init(struct ota_espota *rx, const struct ota_espota_config *cfg)
+{
+	int rc;
+	if (rx == 0 || cfg == 0)
+		return OTA_E_BAD_ARGS;
+	ota_fill(rx, 0, sizeof(*rx));
+	if (cfg->flavor != OTA_FLAVOR_ESP8266 && cfg->flavor != OTA_FLAVOR_ESP32)
+		return OTA_E_BAD_ARGS;
+	if (cfg->hash == 0 || cfg->hash->begin == 0 || cfg->hash->update == 0 ||
+	    cfg->hash->finish == 0)
+		return OTA_E_BAD_ARGS;
+	if (cfg->sink == 0 || cfg->sink->begin == 0 || cfg->sink->write == 0 ||
+	    cfg->sink->end == 0 || cfg->sink->abort == 0)
+		return OTA_E_BAD_ARGS;
+	if (cfg->ops.udp_send == 0 || cfg->ops.tcp_connect == 0 || cfg->ops.tcp_send == 0 ||
+	    cfg->ops.tcp_close == 0)
+		return OTA_E_BAD_ARGS;
+	rc = set_key(rx, cfg->auth_scheme, cfg->password_hash);
+	if (rc != 0)
+		return rc;
+	rx->flavor = cfg->flavor;
+	rx->timeout_ms = cfg->timeout_ms != 0 ? cfg->timeout_ms : OTA_ESPOTA_ESP32_TIMEOUT_MS;
+	rx->idle_timeout_ms = cfg->idle_timeout_ms;
+	rx->hash = cfg->hash;
+	rx->sink = cfg->sink;
+	rx->ops = cfg->ops;
+	rx->faults = cfg->faults;
+	rx->state = OTA_ESPOTA_IDLE;
+	rx->phase = OTA_ESPOTA_PH_NONE;
+	return 0;
+}
+
+void
+ota_espota_set_faults(struct ota_espota *rx, const struct ota_espota_faults *faults)
+{
+	if (rx != 0 && faults != 0)
+		rx->faults = *faults;
+}
+
+int
+ota_espota_set_auth(struct ota_espota *rx, enum ota_auth_scheme scheme, const char *password_hash)
+{
+	if (rx == 0)
+		return OTA_E_BAD_ARGS;
+	if (rx->state == OTA_ESPOTA_RUNUPDATE)
+		return OTA_E_BAD_STATE;
+	rx->state = OTA_ESPOTA_IDLE;
+	return set_key(rx, scheme, password_hash);
+}
+
+/* ---- UDP: invitation and auth ---- */
+
+/* MD5hex or SHA256hex of random bytes, or of a microsecond count as the stock devices do */
+static int
+make_nonce(struct ota_espota *rx, uint32_t now_ms)
+{
+	uint8_t rnd[32];
+	char dec[24];
+	struct ota_auth_part part;
+	enum ota_hash_kind kind = rx->scheme == OTA_AUTH_PBKDF2 ? OTA_HASH_SHA256 : OTA_HASH_MD5;
+	if (rx->ops.random != 0 && rx->ops.random(rx->ops.user, rnd, sizeof(rnd)) == 0) {
+		part.data = rnd;
+		part.len = sizeof(rnd);
+	} else {
+		uint32_t micros = now_ms * 1000u + (rx->nonce_counter++ % 1000u);
+		part.data = dec;
+		part.len = format_u32(micros, dec);
+	}
+	if (ota_auth_digest_hex(rx->hash, kind, &part, 1, rx->nonce) != 0)
+		return -1;
+	rx->nonce_len = ota_auth_hex_len(rx->scheme);
+	return 0;
+}
+
+/* RUNUPDATE; the reply OK of ESP32 goes out now, the ESP8266 one after begin() */
+static void
+enter_runupdate(struct ota_espota *rx, uint32_t src_ip, uint16_t src_port)
+{
+	rx->state = OTA_ESPOTA_RUNUPDATE;
+	rx->phase = OTA_ESPOTA_PH_BEGIN;
+	if (rx->flavor == OTA_FLAVOR_ESP32) {
+		/* ESP32 connects back to the source of the packet that got this far */
+		rx->ota_ip = src_ip;
+		udp_send(rx, src_ip, src_port, "OK", 2);
+	}
+}
+
+static int
+on_invitation(
+    struct ota_espota *rx, uint32_t src_ip, uint16_t src_port, struct pkt *p, uint32_t now)
+{
+	uint32_t cmd = parse_int(p);
+	uint32_t port;
+	uint32_t size;
+	const char *md5;
+	size_t md5_len;
+
+	if (cmd != OTA_CMD_FLASH && cmd != OTA_CMD_FS)
+		return 0;
+	port = parse_int(p);
+	size = parse_int(p);
+	(void)pkt_read(p); /* the separator, whatever it is */
+	read_until(p, '\n', &md5, &md5_len);
+	trim(&md5, &md5_len);
+	if (md5_len != OTA_AUTH_MD5_HEX_LEN)
+		return 0;
+
+	rx->cmd = (int)cmd;
+	rx->host_port = (uint16_t)port; /* stored in a uint16_t, as on the devices */
+	rx->size = size;
+	ota_copy(rx->md5, md5, md5_len);
+	rx->md5[md5_len] = '\0';
+	rx->ota_ip = src_ip;
+	rx->reply_port = src_port;
+	rx->received = 0;
+	rx->last_count = 0;
+	rx->tries = 0;
+	rx->stall_done = false;
+	rx->stalling = false;
+
+	if (rx->key_len != 0) {
+		char msg[5 + OTA_AUTH_SHA256_HEX_LEN];
+		if (make_nonce(rx, now) != 0)
+			return 0;
+		ota_copy(msg, "AUTH ", 5);
+		ota_copy(msg + 5, rx->nonce, rx->nonce_len);
+		udp_send(rx, src_ip, src_port, msg, 5 + rx->nonce_len);
+		rx->state = OTA_ESPOTA_WAITAUTH;
+		return 1;
+	}
+	enter_runupdate(rx, src_ip, src_port);
+	return 1;
+}
+
+static int
+on_auth(struct ota_espota *rx, uint32_t src_ip, uint16_t src_port, struct pkt *p)
+{
+	size_t want = ota_auth_hex_len(rx->scheme);
+	const char *cnonce;
+	const char *response;
+	size_t cnonce_len;
+	size_t response_len;
+	uint32_t reply_ip = rx->flavor == OTA_FLAVOR_ESP32 ? src_ip : rx->ota_ip;
+	uint16_t reply_port = rx->flavor == OTA_FLAVOR_ESP32 ? src_port : rx->reply_port;
+	int rc;
+
+	/* anything but a well-formed auth message sends WAITAUTH back to IDLE, silently */
+	rx->state = OTA_ESPOTA_IDLE;
+	if (parse_int(p) != CMD_AUTH)
+		return 1;
+	(void)pkt_read(p);
+	read_until(p, ' ', &cnonce, &cnonce_len);
+	read_until(p, '\n', &response, &response_len);
+	if (cnonce_len != want || response_len != want)
+		return 1;
+
+	rc = ota_auth_verify(rx->hash, rx->scheme, rx->key, rx->key_len, rx->nonce, rx->nonce_len,
+			     cnonce, cnonce_len, response, response_len);
+	if (rc == 0 && !rx->faults.reject_auth) {
+		enter_runupdate(rx, src_ip, src_port);
+		return 1;
+	}
+	udp_send(rx, reply_ip, reply_port, auth_failed, sizeof(auth_failed) - 1);
+	emit(rx, OTA_ESPOTA_EV_ERROR, OTA_ESPOTA_ERR_AUTH, 0);
+	return 1;
+}
+
+int
+ota_espota_on_udp(struct ota_espota *rx,
+		  uint32_t src_ip,
+		  uint16_t src_port,
+		  const uint8_t *data,
+		  size_t len,
+		  uint32_t now_ms)
+{
+	struct pkt p;
+	if (rx == 0 || (data == 0 && len != 0))
+		return 0;
+	p.d = data;
+	p.len = len;
+	p.off = 0;
+	switch (rx->state) {
+	case OTA_ESPOTA_IDLE:
+		return on_invitation(rx, src_ip, src_port, &p, now_ms);
+	case OTA_ESPOTA_WAITAUTH:
+		return on_auth(rx, src_ip, src_port, &p);
+	case OTA_ESPOTA_RUNUPDATE:
+	default:
+		/* the devices do not look at UDP while an update runs */
+		return 0;
+	}
+}
+
+/* ---- the update ---- */
+
+static void
+start_connect(struct ota_espota *rx, uint32_t now)
+{
+	if (rx->faults.no_connect_back) {
+		session_fail(rx, OTA_ESPOTA_ERR_CONNECT, OTA_UPDATE_OK);
+		return;
+	}
+	rx->phase = OTA_ESPOTA_PH_CONNECTING;
+	rx->deadline_ms = now + OTA_ESPOTA_CONNECT_TIMEOUT_MS;
+	if (rx->ops.tcp_connect(rx->ops.user, rx->ota_ip, rx->host_port) < 0 &&
+	    rx->phase == OTA_ESPOTA_PH_CONNECTING) {
+		rx->phase = OTA_ESPOTA_PH_NONE; /* nothing to cancel */
+		session_fail(rx, OTA_ESPOTA_ERR_CONNECT, OTA_UPDATE_OK);
+	}
+}
+
+static void
+run_begin(struct ota_espota *rx, uint32_t now)
+{
+	enum ota_update_error err = OTA_UPDATE_OK;
+	const char *text = 0;
+
+	if (rx->faults.begin_no_space) {
+		err = OTA_UPDATE_ERR_SPACE;
+	} else if (rx->size == 0) {
+		err = OTA_UPDATE_ERR_SIZE;
+	} else {
+		int rc = rx->sink->begin(rx->sink->user, rx->size, rx->cmd, rx->md5);
+		if (rc < 0) {
+			err = ota_update_error_from_ota(rc);
+			text = sink_text(rx, rc);
+		} else {
+			rx->sink_open = true;
+			if (rx->hash->begin(rx->hash->user, OTA_HASH_MD5) != 0) {
+				rx->sink_open = false;
+				rx->sink->abort(rx->sink->user);
+				err = OTA_UPDATE_ERR_OOM;
+			} else {
+				rx->hashing = true;
+			}
+		}
+	}
+
+	if (err != OTA_UPDATE_OK) {
+		if (rx->flavor == OTA_FLAVOR_ESP8266) {
+			/* "ERR: " + Update.printError() */
+			char msg[MSG_MAX];
+			size_t n;
+			ota_copy(msg, "ERR: ", 5);
+			n = ota_update_error_format(OTA_FLAVOR_ESP8266, err, text, msg + 5,
+						    sizeof(msg) - 5);
+			udp_send(rx, rx->ota_ip, rx->reply_port, msg, 5 + n);
+		}
+		/* ESP32 says nothing: the host times out waiting for the connect-back */
+		session_fail(rx, OTA_ESPOTA_ERR_BEGIN, err);
+		return;
+	}
+
+	emit(rx, OTA_ESPOTA_EV_START, rx->size, (uint32_t)rx->cmd);
+	if (rx->flavor == OTA_FLAVOR_ESP8266) {
+		udp_send(rx, rx->ota_ip, rx->reply_port, "OK", 2);
+		rx->phase = OTA_ESPOTA_PH_CONNECT_DELAY;
+		rx->deadline_ms = now + OTA_ESPOTA_ESP8266_CONNECT_DELAY_MS;
+		return;
+	}
+	start_connect(rx, now);
+}
+
+void
+ota_espota_on_tcp_connected(struct ota_espota *rx, uint32_t now_ms)
+{
+	if (rx == 0 || rx->phase != OTA_ESPOTA_PH_CONNECTING)
+		return;
+	rx->tcp_open = true;
+	rx->phase = OTA_ESPOTA_PH_RECEIVING;
+	rx->last_rx_ms = now_ms;
+	if (rx->faults.drop && rx->faults.drop_at == 0)
+		session_fail(rx, OTA_ESPOTA_ERR_RECEIVE, OTA_UPDATE_OK);
+}
+
+static void
+finish_success(struct ota_espota *rx)
+{
+	uint32_t size = rx->size;
+	tcp_close(rx);
+	rx->state = OTA_ESPOTA_IDLE;
+	rx->phase = OTA_ESPOTA_PH_NONE;
+	emit(rx, OTA_ESPOTA_EV_END, size, 0);
+}
+
+void
+ota_espota_on_tcp_closed(struct ota_espota *rx, uint32_t now_ms)
+{
+	(void)now_ms;
+	if (rx == 0)
+		return;
+	switch (rx->phase) {
+	case OTA_ESPOTA_PH_CONNECTING:
+		rx->tcp_open = false;
+		rx->phase = OTA_ESPOTA_PH_NONE;
+		session_fail(rx, OTA_ESPOTA_ERR_CONNECT, OTA_UPDATE_OK);
+		break;
+	case OTA_ESPOTA_PH_RECEIVING:
+		/* Update.end() on a short image fails; there is nobody left to tell */
+		rx->tcp_open = false;
+		rx->phase = OTA_ESPOTA_PH_NONE;
+		session_fail(rx, OTA_ESPOTA_ERR_END, OTA_UPDATE_ERR_ABORTED);
+		break;
+	case OTA_ESPOTA_PH_OK_DELAY:
+	case OTA_ESPOTA_PH_CLOSE_DELAY:
+		/* the image is committed already; only the final OK is lost */
+		rx->tcp_open = false;
+		finish_success(rx);
+		break;
+	default:
+		break;
+	}
+}
+
+static bool
+hex_equal(const char *a, const char *b, size_t n, bool ignore_case)
+{
+	for (size_t i = 0; i < n; i++) {
+		char x = a[i];
+		char y = b[i];
+		if (ignore_case) {
+			if (x >= 'A' && x <= 'Z')
+				x = (char)(x - 'A' + 'a');
+			if (y >= 'A' && y <= 'Z')
+				y = (char)(y - 'A' + 'a');
+		}
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+/* all bytes are in: Update.end() with its MD5 check */
+static void
+finish_update(struct ota_espota *rx, uint32_t now)
+{
+	uint8_t digest[OTA_MD5_LEN];
+	char calc[OTA_AUTH_MD5_HEX_LEN + 1];
+	char detail[128];
+	char msg[MSG_MAX];
+	const char *text = 0;
+	enum ota_update_error err = OTA_UPDATE_OK;
+	size_t n;
+
+	rx->hashing = false;
+	if (rx->hash->finish(rx->hash->user, OTA_HASH_MD5, digest) != 0) {
+		err = OTA_UPDATE_ERR_MD5;
+		ota_fill(digest, 0, sizeof(digest));
+	}
+	if (rx->faults.md5_mismatch)
+		digest[0] ^= 0xffu;
+	ota_hex(digest, sizeof(digest), calc);
+	/* ESP8266 compares with strcasecmp, the ESP32 copy read with String != */
+	if (err != OTA_UPDATE_OK ||
+	    !hex_equal(rx->md5, calc, OTA_AUTH_MD5_HEX_LEN, rx->flavor == OTA_FLAVOR_ESP8266)) {
+		err = OTA_UPDATE_ERR_MD5;
+		rx->sink_open = false;
+		rx->sink->abort(rx->sink->user);
+		if (rx->flavor == OTA_FLAVOR_ESP8266) {
+			size_t pos = 0;
+			ota_text_append(detail, sizeof(detail), &pos,
+					"MD5 verification failed: expected: ");
+			ota_text_append(detail, sizeof(detail), &pos, rx->md5);
+			ota_text_append(detail, sizeof(detail), &pos, ", calculated: ");
+			ota_text_append(detail, sizeof(detail), &pos, calc);
+			text = detail;
+		}
+	} else {
+		int rc;
+		rx->sink_open = false;
+		rc = rx->sink->end(rx->sink->user);
+		if (rc < 0) {
+			err = ota_update_error_from_ota(rc);
+			text = sink_text(rx, rc);
+		}
+	}
+
+	if (err != OTA_UPDATE_OK) {
+		n = ota_update_error_format(rx->flavor, err, text, msg, sizeof(msg));
+		(void)tcp_send(rx, msg, n);
+		session_fail(rx, OTA_ESPOTA_ERR_END, err);
+		return;
+	}
+	if (rx->flavor == OTA_FLAVOR_ESP8266) {
+		/* so the last count does not merge with OK: flush, 1 s, OK, 1 s, close */
+		rx->phase = OTA_ESPOTA_PH_OK_DELAY;
+		rx->deadline_ms = now + OTA_ESPOTA_ESP8266_OK_DELAY_MS;
+		return;
+	}
+	(void)tcp_send(rx, "OK", 2);
+	finish_success(rx);
+}
+
+/* Update.write() of one piece; false when the session ended */
+static bool
+write_piece(struct ota_espota *rx, const uint8_t *data, size_t n)
+{
+	int rc = rx->sink->write(rx->sink->user, data, n);
+	if (rc < 0) {
+		char msg[MSG_MAX];
+		enum ota_update_error err = ota_update_error_from_ota(rc);
+		const char *text = sink_text(rx, rc);
+		size_t len = ota_update_error_format(rx->flavor, err, text, msg, sizeof(msg));
+		rx->sink_open = false;
+		rx->sink->abort(rx->sink->user);
+		(void)tcp_send(rx, msg, len);
+		session_fail(rx, OTA_ESPOTA_ERR_END, err);
+		return false;
+	}
+	if (rx->hash->update(rx->hash->user, OTA_HASH_MD5, data, n) != 0) {
+		session_fail(rx, OTA_ESPOTA_ERR_END, OTA_UPDATE_ERR_MD5);
+		return false;
+	}
+	rx->received += (uint32_t)n;
+	emit(rx, OTA_ESPOTA_EV_PROGRESS, rx->received, rx->size);
+	return true;
+}
+
+static bool
+send_count(struct ota_espota *rx, uint32_t count)
+{
+	char dec[11];
+	size_t n = format_u32(count, dec);
+	if (tcp_send(rx, dec, n) < 0) {
+		session_fail(rx, OTA_ESPOTA_ERR_RECEIVE, OTA_UPDATE_OK);
+		return false;
+	}
+	return true;
+}
+
+size_t
+ota_espota_on_tcp_data(struct ota_espota *rx, const uint8_t *data, size_t len, uint32_t now_ms)
+{
+	size_t used = 0;
+	uint32_t pending = 0; /* ESP8266: one count per read of everything available */
+
+	if (rx == 0 || (data == 0 && len != 0))
+		return len;
+	if (rx->phase != OTA_ESPOTA_PH_RECEIVING)
+		return len; /* nobody reads: bytes after the image, or late ones */
+	if (rx->stalling)
+		return 0;
+	rx->last_rx_ms = now_ms;
+	rx->tries = 0;
+
+	while (used < len) {
+		uint32_t remaining = rx->size - rx->received;
+		uint32_t take;
+		uint32_t avail = len - used > UINT32_MAX ? UINT32_MAX : (uint32_t)(len - used);
+
+		if (rx->faults.stall && !rx->stall_done && rx->received >= rx->faults.stall_at) {
+			rx->stall_done = true;
+			rx->stalling = true;
+			rx->stall_until_ms = now_ms + rx->faults.stall_ms;
+			break;
+		}
+		take = min_u32(avail, remaining);
+		if (rx->flavor == OTA_FLAVOR_ESP32)
+			take = min_u32(take, OTA_ESPOTA_ESP32_CHUNK);
+		/* stop exactly at the fault positions */
+		if (rx->faults.stall && !rx->stall_done && rx->faults.stall_at > rx->received)
+			take = min_u32(take, rx->faults.stall_at - rx->received);
+		if (rx->faults.drop && rx->faults.drop_at > rx->received)
+			take = min_u32(take, rx->faults.drop_at - rx->received);
+
+		if (!write_piece(rx, data + used, take))
+			return len;
+		used += take;
+		if (rx->flavor == OTA_FLAVOR_ESP32) {
+			rx->last_count = take;
+			if (!send_count(rx, take))
+				return len;
+		} else {
+			pending += take;
+		}
+		if (rx->received == rx->size ||
+		    (rx->faults.drop && rx->received >= rx->faults.drop_at))
+			break;
+	}
+	if (pending != 0 && !send_count(rx, pending))
+		return len;
+
+	if (rx->faults.drop && rx->received >= rx->faults.drop_at && rx->received < rx->size) {
+		session_fail(rx, OTA_ESPOTA_ERR_RECEIVE, OTA_UPDATE_OK);
+		return len;
+	}
+	if (rx->received == rx->size) {
+		finish_update(rx, now_ms);
+		return len; /* anything past the image is never read */
+	}
+	return used;
+}
+
+/* the receive loop's timeouts; returns the delay until the next check */
+static uint32_t
+poll_receiving(struct ota_espota *rx, uint32_t now)
+{
+	if (rx->stalling) {
+		if (!due(now, rx->stall_until_ms))
+			return until(now, rx->stall_until_ms);
+		rx->stalling = false;
+		rx->last_rx_ms = now;
+		return 0; /* the port offers the held bytes again */
+	}
+	if (rx->flavor == OTA_FLAVOR_ESP32) {
+		uint32_t deadline = rx->last_rx_ms + rx->timeout_ms;
+		if (!due(now, deadline))
+			return until(now, deadline);
+		/* re-send the last count up to three times, then give up */
+		if (rx->last_count != 0 && rx->tries < OTA_ESPOTA_ESP32_RETRIES) {
+			rx->tries++;
+			rx->last_rx_ms = now;
+			if (!send_count(rx, rx->last_count))
+				return UINT32_MAX;
+			return rx->timeout_ms;
+		}
+		session_fail(rx, OTA_ESPOTA_ERR_RECEIVE, OTA_UPDATE_OK);
+		return UINT32_MAX;
+	}
+	if (rx->idle_timeout_ms != 0) {
+		uint32_t deadline = rx->last_rx_ms + rx->idle_timeout_ms;
+		if (!due(now, deadline))
+			return until(now, deadline);
+		session_fail(rx, OTA_ESPOTA_ERR_RECEIVE, OTA_UPDATE_OK);
+	}
+	return UINT32_MAX;
+}
+
+uint32_t
+ota_espota_poll(struct ota_espota *rx, uint32_t now_ms)
+{
+	/* a phase may finish and start the next one in the same call */
+	for (int guard = 0; rx != 0 && guard < 8; guard++) {
+		enum ota_espota_phase before = rx->phase;
+		switch (rx->phase) {
+		case OTA_ESPOTA_PH_BEGIN:
+			run_begin(rx, now_ms);
+			break;
+		case OTA_ESPOTA_PH_CONNECT_DELAY:
+			if (!due(now_ms, rx->deadline_ms))
+				return until(now_ms, rx->deadline_ms);
+			start_connect(rx, now_ms);
+			break;
+		case OTA_ESPOTA_PH_CONNECTING:
+			if (!due(now_ms, rx->deadline_ms))
+				return until(now_ms, rx->deadline_ms);
+			/* the port never told us: cancel and give up as a failed connect */
+			session_fail(rx, OTA_ESPOTA_ERR_CONNECT, OTA_UPDATE_OK);
+			break;
+		case OTA_ESPOTA_PH_RECEIVING:
+			return poll_receiving(rx, now_ms);
+		case OTA_ESPOTA_PH_OK_DELAY:
+			if (!due(now_ms, rx->deadline_ms))
+				return until(now_ms, rx->deadline_ms);
+			(void)tcp_send(rx, "OK", 2);
+			rx->phase = OTA_ESPOTA_PH_CLOSE_DELAY;
+			rx->deadline_ms = now_ms + OTA_ESPOTA_ESP8266_OK_DELAY_MS;
+			break;
+		case OTA_ESPOTA_PH_CLOSE_DELAY:
+			if (!due(now_ms, rx->deadline_ms))
+				return until(now_ms, rx->deadline_ms);
+			finish_success(rx);
+			break;
+		case OTA_ESPOTA_PH_NONE:
+		default:
+			return UINT32_MAX;
+		}
+		if (rx->phase == before)
+			break;
+	}
+	return rx != 0 && rx->phase != OTA_ESPOTA_PH_NONE ? 0 : UINT32_MAX;
+}
+
+void
+ota_espota_abort(struct ota_espota *rx)
+{
+	if (rx != 0)
+		session_drop(rx);
+}
+
+enum ota_espota_state
+ota_espota_get_state(const struct ota_espota *rx)
+{
+	return rx != 0 ? rx->state : OTA_ESPOTA_IDLE;
+}
+
+uint32_t
+ota_espota_get_received(const struct ota_espota *rx)
+{
+	return rx != 0 ? rx->received : 0;
+}

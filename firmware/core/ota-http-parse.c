@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: MIT */
+/* ota-http-parse.c - HTTP request, header and multipart-part parsing, Basic and Digest checks */
+
+#include "ota-http-private.h"
+#include "ota/ota-auth.h"
+#include "ota/ota-util.h"
+
+char
+ota_http_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+bool
+ota_http_equal_ci(const char *a, size_t an, const char *b)
+{
+	size_t bn = ota_strnlen(b, OTA_HTTP_LINE_MAX);
+	if (an != bn)
+		return false;
+	for (size_t i = 0; i < an; i++) {
+		if (ota_http_lower(a[i]) != ota_http_lower(b[i]))
+			return false;
+	}
+	return true;
+}
+
+bool
+ota_http_starts_ci(const char *a, size_t an, const char *prefix)
+{
+	size_t pn = ota_strnlen(prefix, OTA_HTTP_LINE_MAX);
+	if (an < pn)
+		return false;
+	return ota_http_equal_ci(a, pn, prefix);
+}
+
+bool
+ota_http_starts_with(const char *a, size_t an, const char *prefix)
+{
+	size_t pn = ota_strnlen(prefix, OTA_HTTP_LINE_MAX);
+	return an >= pn && ota_compare(a, prefix, pn) == 0;
+}
+
+bool
+ota_http_is_ws(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+void
+ota_http_trim(const char **s, size_t *n)
+{
+	while (*n > 0 && ota_http_is_ws((*s)[0])) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n > 0 && ota_http_is_ws((*s)[*n - 1]))
+		(*n)--;
+}
+
+long
+ota_http_index_of(const char *s, size_t n, char c)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == c)
+			return (long)i;
+	}
+	return -1;
+}
+
+bool
+ota_http_same(const char *a, size_t an, const char *b)
+{
+	size_t bn = ota_strnlen(b, 128);
+	return an == bn && ota_compare(a, b, an) == 0;
+}
+
+bool
+ota_base64_encode(const uint8_t *data, size_t len, char *out, size_t out_size)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+	if (out == 0 || (data == 0 && len != 0) || out_size < (len + 2) / 3 * 4 + 1)
+		return false;
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)data[i] << 16;
+		size_t left = len - i;
+		if (left > 1)
+			v |= (uint32_t)data[i + 1] << 8;
+		if (left > 2)
+			v |= data[i + 2];
+		out[o++] = tab[(v >> 18) & 63];
+		out[o++] = tab[(v >> 12) & 63];
+		out[o++] = left > 1 ? tab[(v >> 6) & 63] : '=';
+		out[o++] = left > 2 ? tab[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return true;
+}
+
+static enum method
+parse_method(const char *s, size_t n)
+{
+	static const struct {
+		const char *name;
+		enum method m;
+	} table[] = {
+	    {"HEAD", M_HEAD},	  {"POST", M_POST},	  {"PUT", M_PUT},
+	    {"DELETE", M_DELETE}, {"OPTIONS", M_OPTIONS}, {"PATCH", M_PATCH},
+	};
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		if (ota_http_same(s, n, table[i].name))
+			return table[i].m;
+	}
+	return M_GET; /* GET, and any other word, as on the stock server */
+}
+
+static void
+parse_query(struct ota_http_conn *c, const char *q, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		size_t end = i;
+		while (end < n && q[end] != '&' && q[end] != ';')
+			end++;
+		if (end - i >= 4 && ota_compare(q + i, "md5=", 4) == 0) {
+			const char *v = q + i + 4;
+			size_t vn = end - i - 4;
+			if (vn == 32 && ota_auth_is_hex(v, 32)) {
+				ota_copy(c->md5, v, 32);
+				c->md5[32] = '\0';
+				c->have_md5 = true;
+			} else {
+				c->md5_bad = true;
+			}
+		}
+		i = end + 1;
+	}
+}
+
+/* "METHOD SP target SP HTTP/1.x"; returns an error status or 0 */
+unsigned
+ota_http_parse_request_line(struct ota_http_conn *c)
+{
+	const char *s = c->line;
+	size_t n = c->line_len;
+	long sp1 = ota_http_index_of(s, n, ' ');
+	long sp2;
+	const char *target;
+	size_t tn;
+	const char *ver;
+	size_t vn;
+	long q;
+
+	if (sp1 <= 0)
+		return 400;
+	sp2 = ota_http_index_of(s + sp1 + 1, n - (size_t)sp1 - 1, ' ');
+	if (sp2 <= 0)
+		return 400;
+	target = s + sp1 + 1;
+	tn = (size_t)sp2;
+	ver = target + tn + 1;
+	vn = n - (size_t)sp1 - 1 - tn - 1;
+	if (vn != 8 || ota_compare(ver, "HTTP/1.", 7) != 0 || ver[7] < '0' || ver[7] > '9')
+		return ota_http_starts_with(ver, vn, "HTTP/") ? 505 : 400;
+	c->minor = (uint8_t)(ver[7] - '0');
+	c->keep_alive = c->minor > 0;
+	c->method = (uint8_t)parse_method(s, (size_t)sp1);
+	if (target[0] != '/')
+		return 400;
+	q = ota_http_index_of(target, tn, '?');
+	if (q >= 0) {
+		parse_query(c, target + q + 1, tn - (size_t)q - 1);
+		tn = (size_t)q;
+	}
+	if (tn >= sizeof(c->path)) {
+		c->path_over = true;
+		return 0;
+	}
+	ota_copy(c->path, target, tn);
+	c->path[tn] = '\0';
+	return 0;
+}
+
+static bool
+parse_u32(const char *s, size_t n, uint32_t *out)
+{
+	uint64_t v = 0;
+	if (n == 0 || n > 10)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10u + (uint64_t)(s[i] - '0');
+	}
+	if (v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* the boundary parameter of a multipart Content-Type, quoted or not */
+static void
+parse_boundary(struct ota_http_conn *c, const char *v, size_t n)
+{
+	size_t i = 0;
+	c->boundary_len = 0;
+	while (i < n) {
+		const char *p;
+		size_t pn;
+		size_t end = i;
+		while (end < n && v[end] != ';')
+			end++;
+		p = v + i;
+		pn = end - i;
+		ota_http_trim(&p, &pn);
+		if (ota_http_starts_ci(p, pn, "boundary=")) {
+			const char *b = p + 9;
+			size_t bn = pn - 9;
+			if (bn > 0 && b[0] == '"') {
+				/* a quoted boundary may hold ';': look for the quote in the rest */
+				long qe = ota_http_index_of(v + (b + 1 - v),
+							    n - (size_t)(b + 1 - v), '"');
+				if (qe < 0)
+					return;
+				b = b + 1;
+				bn = (size_t)qe;
+			}
+			if (bn == 0 || bn > OTA_HTTP_BOUNDARY_MAX)
+				return;
+			for (size_t k = 0; k < bn; k++) {
+				if (b[k] == '\r' || b[k] == '\n' || b[k] == '\0')
+					return;
+			}
+			ota_copy(c->boundary, b, bn);
+			c->boundary[bn] = '\0';
+			c->boundary_len = (uint8_t)bn;
+			return;
+		}
+		i = end + 1;
+	}
+}
+
+void
+ota_http_parse_header(struct ota_http_conn *c)
+{
+	const char *s = c->line;
+	size_t n = c->line_len;
+	long colon = ota_http_index_of(s, n, ':');
+	const char *name = s;
+	size_t name_n;
+	const char *v;
+	size_t vn;
+
+	if (colon <= 0 || ota_http_is_ws(s[0])) {
+		c->bad = true; /* no name, or an obsolete folded line */
+		return;
+	}
+	name_n = (size_t)colon;
+	v = s + colon + 1;
+	vn = n - (size_t)colon - 1;
+	ota_http_trim(&v, &vn);
+
+	if (ota_http_equal_ci(name, name_n, "Content-Length")) {
+		uint32_t len = 0;
+		if (!parse_u32(v, vn, &len) || (c->has_length && len != c->content_length))
+			c->bad = true;
+		c->has_length = true;
+		c->content_length = len;
+	} else if (ota_http_equal_ci(name, name_n, "Content-Type")) {
+		if (ota_http_starts_ci(v, vn, "multipart/")) {
+			c->ctype = CT_MULTIPART;
+			parse_boundary(c, v, vn);
+		} else if (ota_http_starts_ci(v, vn, "application/octet-stream")) {
+			c->ctype = CT_OCTET;
+		} else {
+			c->ctype = CT_OTHER;
+		}
+	} else if (ota_http_equal_ci(name, name_n, "Authorization")) {
+		if (vn <= OTA_HTTP_AUTH_MAX) {
+			ota_copy(c->auth, v, vn);
+			c->auth[vn] = '\0';
+			c->auth_len = (uint16_t)vn;
+		} else {
+			c->auth_len = 0;
+		}
+	} else if (ota_http_equal_ci(name, name_n, "Connection")) {
+		c->keep_alive = ota_http_equal_ci(v, vn, "keep-alive");
+	} else if (ota_http_equal_ci(name, name_n, "Transfer-Encoding")) {
+		c->chunked = true;
+	} else if (ota_http_equal_ci(name, name_n, "Expect")) {
+		c->expect_continue = ota_http_equal_ci(v, vn, "100-continue");
+	} else if (ota_http_equal_ci(name, name_n, "X-MD5")) {
+		if (vn == 32 && ota_auth_is_hex(v, 32)) {
+			ota_copy(c->md5, v, 32);
+			c->md5[32] = '\0';
+			c->have_md5 = true;
+		} else {
+			c->md5_bad = true;
+		}
+	}
+}
+
+/* the stock positional reading of 'Content-Disposition: form-data; name="x"; filename="y"' */
+void
+ota_http_parse_disposition(struct ota_http_conn *c)
+{
+	const char *s = c->line;
+	size_t n = c->line_len;
+	long e1 = ota_http_index_of(s, n, '=');
+	const char *arg;
+	size_t an;
+	long e2;
+	size_t name_n;
+
+	if (e1 < 0)
+		return;
+	c->part_named = true;
+	arg = s + e1 + 2 > s + n ? s + n : s + e1 + 2; /* skip '=' and the quote */
+	an = (size_t)(s + n - arg);
+	e2 = ota_http_index_of(arg, an, '=');
+	if (e2 < 0) {
+		name_n = an > 0 ? an - 1 : 0; /* drop the closing quote */
+		c->part_is_file = false;
+	} else {
+		long q = ota_http_index_of(arg, an, '"');
+		name_n = q < 0 ? an : (size_t)q;
+		c->part_is_file = true;
+	}
+	c->part_is_fs = ota_http_same(arg, name_n, "filesystem");
+}
+
+/* a Digest parameter: name=value or name="value", at the start or after ' ' or ',' */
+static bool
+digest_param(const char *s, size_t n, const char *name, const char **val, size_t *vlen)
+{
+	size_t nl = ota_strnlen(name, 32);
+	for (size_t i = 0; i + nl < n; i++) {
+		size_t j;
+		if (i > 0 && s[i - 1] != ' ' && s[i - 1] != ',' && s[i - 1] != '\t')
+			continue;
+		if (!ota_http_equal_ci(s + i, nl, name) || s[i + nl] != '=')
+			continue;
+		j = i + nl + 1;
+		if (j < n && s[j] == '"') {
+			long q = ota_http_index_of(s + j + 1, n - j - 1, '"');
+			if (q < 0)
+				return false;
+			*val = s + j + 1;
+			*vlen = (size_t)q;
+			return true;
+		}
+		*val = s + j;
+		*vlen = 0;
+		while (j + *vlen < n && s[j + *vlen] != ',')
+			(*vlen)++;
+		ota_http_trim(val, vlen);
+		return true;
+	}
+	return false;
+}
+
+static bool
+md5_hex(const struct ota_hash_ops *ops,
+	const struct ota_auth_part *parts,
+	size_t n,
+	char out[OTA_AUTH_SHA256_HEX_LEN + 1])
+{
+	return ota_auth_digest_hex(ops, OTA_HASH_MD5, parts, n, out) == 0;
+}
+
+bool
+ota_http_check_digest(const struct ota_http_server *srv, const struct ota_http_conn *c)
+{
+	const char *s = c->auth + 6;
+	size_t n = c->auth_len - 6;
+	const char *user, *realm, *nonce, *uri, *resp, *opaque, *qop, *nc = "", *cnonce = "";
+	size_t user_n, realm_n, nonce_n, uri_n, resp_n, opaque_n, qop_n, nc_n = 0, cnonce_n = 0;
+	const char *method;
+	char h1[OTA_AUTH_SHA256_HEX_LEN + 1];
+	char h2[OTA_AUTH_SHA256_HEX_LEN + 1];
+	char expect[OTA_AUTH_SHA256_HEX_LEN + 1];
+	bool with_qop;
+
+	if (srv->snonce[0] == '\0' || srv->auth_hash == 0)
+		return false; /* no Digest challenge was issued: nothing to answer */
+	if (!digest_param(s, n, "username", &user, &user_n) ||
+	    !ota_http_same(user, user_n, srv->username) ||
+	    !digest_param(s, n, "realm", &realm, &realm_n) ||
+	    !digest_param(s, n, "nonce", &nonce, &nonce_n) ||
+	    !digest_param(s, n, "uri", &uri, &uri_n) ||
+	    !digest_param(s, n, "response", &resp, &resp_n) ||
+	    !digest_param(s, n, "opaque", &opaque, &opaque_n))
+		return false;
+	if (realm_n == 0 || uri_n == 0 || !ota_http_same(opaque, opaque_n, srv->sopaque) ||
+	    !ota_http_same(nonce, nonce_n, srv->snonce) ||
+	    !ota_http_same(realm, realm_n, OTA_HTTP_REALM))
+		return false;
+	with_qop = digest_param(s, n, "qop", &qop, &qop_n) && ota_http_same(qop, qop_n, "auth");
+	if (with_qop) {
+		if (!digest_param(s, n, "nc", &nc, &nc_n))
+			nc_n = 0;
+		if (!digest_param(s, n, "cnonce", &cnonce, &cnonce_n))
+			cnonce_n = 0;
+	}
+	switch (c->method) {
+	case M_POST:
+		method = "POST";
+		break;
+	case M_PUT:
+		method = "PUT";
+		break;
+	case M_DELETE:
+		method = "DELETE";
+		break;
+	default:
+		method = "GET";
+		break;
+	}
+	{
+		const struct ota_auth_part p1[] = {
+		    {user, user_n},
+		    {":", 1},
+		    {realm, realm_n},
+		    {":", 1},
+		    {srv->password, ota_strnlen(srv->password, OTA_HTTP_CRED_MAX)},
+		};
+		const struct ota_auth_part p2[] = {
+		    {method, ota_strnlen(method, 8)},
+		    {":", 1},
+		    {uri, uri_n},
+		};
+		if (!md5_hex(srv->auth_hash, p1, 5, h1) || !md5_hex(srv->auth_hash, p2, 3, h2))
+			return false;
+	}
+	if (with_qop) {
+		const struct ota_auth_part p[] = {
+		    {h1, 32}, {":", 1},		  {nonce, nonce_n}, {":", 1}, {nc, nc_n},
+		    {":", 1}, {cnonce, cnonce_n}, {":auth:", 6},    {h2, 32},
+		};
+		if (!md5_hex(srv->auth_hash, p, 9, expect))
+			return false;
+	} else {
+		const struct ota_auth_part p[] = {
+		    {h1, 32}, {":", 1}, {nonce, nonce_n}, {":", 1}, {h2, 32},
+		};
+		if (!md5_hex(srv->auth_hash, p, 5, expect))
+			return false;
+	}
+	return resp_n == 32 && ota_compare_ct(expect, resp, 32) == 0;
+}
+
+bool
+ota_http_check_basic(const struct ota_http_server *srv, const struct ota_http_conn *c)
+{
+	uint8_t raw[2 * OTA_HTTP_CRED_MAX + 1];
+	char expect[(sizeof(raw) + 2) / 3 * 4 + 1];
+	size_t ul = ota_strnlen(srv->username, OTA_HTTP_CRED_MAX);
+	size_t pl = ota_strnlen(srv->password, OTA_HTTP_CRED_MAX);
+	const char *given = c->auth_len > 6 ? c->auth + 6 : "";
+	size_t given_n = c->auth_len > 6 ? c->auth_len - 6 : 0;
+	size_t en;
+	bool ok;
+
+	ota_copy(raw, srv->username, ul);
+	raw[ul] = ':';
+	ota_copy(raw + ul + 1, srv->password, pl);
+	if (!ota_base64_encode(raw, ul + 1 + pl, expect, sizeof(expect)))
+		return false;
+	ota_http_trim(&given, &given_n);
+	en = ota_strnlen(expect, sizeof(expect));
+	ok = given_n == en && ota_compare_ct(given, expect, en) == 0;
+	ota_fill(raw, 0, sizeof(raw));
+	ota_fill(expect, 0, sizeof(expect));
+	return ok;
+}
