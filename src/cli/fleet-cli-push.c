@@ -371,6 +371,7 @@ fleet_cli_push(FleetCli *cli, int argc, char **argv)
 	gint discover_timeout = 5;
 	gint verify_timeout = 90;
 	gint connect_timeout = 10;
+	gint stall_timeout = 20;
 	gboolean all = FALSE;
 	gboolean force = FALSE;
 	gboolean no_verify = FALSE;
@@ -417,6 +418,8 @@ fleet_cli_push(FleetCli *cli, int argc, char **argv)
 	     N_("Seconds to look for named devices on the network (default 5)"), N_("S")},
 	    {"connect-timeout", 0, 0, G_OPTION_ARG_INT, &connect_timeout,
 	     N_("Seconds a device has to answer (default 10)"), N_("S")},
+	    {"stall-timeout", 0, 0, G_OPTION_ARG_INT, &stall_timeout,
+	     N_("Seconds a transfer may make no progress before it fails (default 20)"), N_("S")},
 	    {"verify-timeout", 0, 0, G_OPTION_ARG_INT, &verify_timeout,
 	     N_("Seconds a device has to come back after the update (default 90)"), N_("S")},
 	    {"stop-and-wait", 0, 0, G_OPTION_ARG_NONE, &stop_and_wait,
@@ -442,7 +445,7 @@ fleet_cli_push(FleetCli *cli, int argc, char **argv)
 		return fleet_cli_usage_error(context,
 					     _("name the devices, or use --all, --board or --match"));
 	if (concurrency < 1 || canary < 0 || max_failures < 0 || discover_timeout < 0 ||
-	    verify_timeout < 1 || connect_timeout < 1)
+	    verify_timeout < 1 || connect_timeout < 1 || stall_timeout < 1)
 		return fleet_cli_usage_error(context, _("counts and timeouts must be positive"));
 	if (protocol != NULL) {
 		if (g_strcmp0(protocol, "espota") == 0)
@@ -498,7 +501,8 @@ fleet_cli_push(FleetCli *cli, int argc, char **argv)
 	fleet_job_queue_set_max_failures(self.queue, (guint)max_failures);
 	fleet_job_queue_set_verify(self.queue, !no_verify);
 	fleet_job_queue_set_stop_and_wait(self.queue, stop_and_wait);
-	fleet_job_queue_set_timeouts(self.queue, (guint)connect_timeout, 20, 60, (guint)verify_timeout);
+	fleet_job_queue_set_timeouts(self.queue, (guint)connect_timeout, (guint)stall_timeout, 60,
+				     (guint)verify_timeout);
 	if (http_field != NULL)
 		fleet_job_queue_set_http_field(self.queue, http_field);
 

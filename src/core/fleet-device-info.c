@@ -50,6 +50,7 @@ fleet_device_info_copy(const FleetDeviceInfo *info)
 	copy->version = g_strdup(info->version);
 	copy->fw_sha256 = g_strdup(info->fw_sha256);
 	copy->running_slot = g_strdup(info->running_slot);
+	copy->running_state = g_strdup(info->running_state);
 	copy->last_update = g_strdup(info->last_update);
 	return copy;
 }
@@ -67,6 +68,7 @@ fleet_device_info_free(FleetDeviceInfo *info)
 	g_free(info->version);
 	g_free(info->fw_sha256);
 	g_free(info->running_slot);
+	g_free(info->running_state);
 	g_free(info->last_update);
 	g_free(info);
 }
@@ -221,6 +223,7 @@ fleet_device_info_new_from_data(const gchar *data, gsize len, GError **error)
 	info->version = info_get_text(obj, "version", FLEET_DEVICE_INFO_TEXT_MAX);
 	info->fw_sha256 = info_get_sha256(obj);
 	info->running_slot = info_get_slot(obj);
+	info->running_state = info_get_text(obj, "running_state", 24);
 	info->slot_size = info_get_count(obj, "slot_size", INFO_BYTES_MAX);
 	info->free_space = info_get_count(obj, "free_space", INFO_BYTES_MAX);
 	info->uptime = info_get_count(obj, "uptime", INFO_UPTIME_MAX);

@@ -8,7 +8,7 @@
  *   {"name": "esp-lab-3", "mac": "24:6f:28:aa:bb:cc", "chip": "esp32s3", "board": "esp32s3",
  *    "project": "espfleet-ref", "version": "1.4.2", "fw_sha256": "<8 to 64 hex digits>",
  *    "running_slot": "ota_0", "slot_size": 1572864, "free_space": 1572864,
- *    "uptime": 12345, "boot_count": 7, "last_update": "ok"}
+ *    "running_state": "valid", "uptime": 12345, "boot_count": 7, "last_update": "ok"}
  *
  * "running_slot" may also be the slot's number (0 → "ota_0"); sizes are bytes, "uptime"
  * is seconds, "last_update" the device's own words about the last update attempt.
@@ -43,6 +43,8 @@ typedef struct {
 	gchar *version;
 	gchar *fw_sha256;
 	gchar *running_slot;
+	/* "valid", "pending_verify", "undefined"…: whether the running image confirmed itself */
+	gchar *running_state;
 	gint64 slot_size;
 	gint64 free_space;
 	gint64 uptime;

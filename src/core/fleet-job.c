@@ -70,6 +70,8 @@ struct _FleetJob {
 	guint probe_id;
 	GCancellable *probe_cancellable;
 	gboolean probe_rebooted;
+	gboolean reports_state;	/* its /info tells whether the running image confirmed itself */
+	gchar *running_state;
 	guint64 slot_size;  /* from GET /info before the upload, 0 unknown */
 	guint64 free_space;
 };
@@ -252,6 +254,14 @@ fleet_job_evaluate(FleetJob *self)
 
 	if (sha != NULL && sha[0] != '\0') {
 		if (fleet_job_sha_matches(sha, fleet_image_get_sha256(self->image))) {
+			/* an image that has not confirmed itself may still be rolled back */
+			if (self->reports_state && g_strcmp0(self->running_state, "valid") != 0 &&
+			    g_strcmp0(self->running_state, "undefined") != 0) {
+				fleet_job_log(self, "running the new image (%s); waiting for it to "
+						    "confirm itself",
+					      self->running_state != NULL ? self->running_state : "?");
+				return;
+			}
 			g_free(self->new_version);
 			self->new_version = g_strdup(version);
 			fleet_job_finish(self, FLEET_JOB_PHASE_VERIFIED, -1, NULL);
@@ -275,6 +285,9 @@ fleet_job_evaluate(FleetJob *self)
 	if (version != NULL && image_version != NULL) {
 		if (g_strcmp0(version, image_version) == 0 &&
 		    (rebooted || g_strcmp0(version, self->old_version) != 0)) {
+			if (self->reports_state && g_strcmp0(self->running_state, "valid") != 0 &&
+			    g_strcmp0(self->running_state, "undefined") != 0)
+				return;
 			g_free(self->new_version);
 			self->new_version = g_strdup(version);
 			fleet_job_finish(self, FLEET_JOB_PHASE_VERIFIED, -1, NULL);
@@ -370,6 +383,11 @@ fleet_job_probe_done_cb(GObject *source, GAsyncResult *result, gpointer user_dat
 					      info->uptime);
 				self->probe_rebooted = TRUE;
 			}
+			if (info->running_state != NULL) {
+				self->reports_state = TRUE;
+				g_free(self->running_state);
+				self->running_state = g_strdup(info->running_state);
+			}
 			if (self->probe_rebooted || self->saw_offline) {
 				fleet_device_info_apply(info, self->device);
 				fleet_device_set_online(self->device, TRUE);
@@ -420,6 +438,8 @@ fleet_job_start_verify(FleetJob *self)
 	}
 	fleet_job_set_phase(self, FLEET_JOB_PHASE_REBOOTING);
 	self->uploaded_at = g_get_monotonic_time();
+	/* what the old image said about itself no longer counts */
+	g_clear_pointer(&self->running_state, g_free);
 	self->device_notify_id = g_signal_connect(self->device, "notify",
 						  G_CALLBACK(fleet_job_device_notify_cb), self);
 	self->verify_timeout_id = g_timeout_add_seconds(fleet_job_queue_get_verify_timeout(self->queue),
@@ -653,6 +673,7 @@ fleet_job_preprobe_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		g_autoptr(FleetDeviceInfo) info = fleet_device_info_new_from_data(data, len, &error);
 		if (info != NULL) {
 			fleet_device_info_apply(info, self->device);
+			self->reports_state = info->running_state != NULL;
 			self->slot_size = info->slot_size > 0 ? (guint64)info->slot_size : 0;
 			self->free_space = info->free_space > 0 ? (guint64)info->free_space : 0;
 			fleet_job_log(self, "device information: version %s, slot %" G_GINT64_FORMAT " bytes",
@@ -727,7 +748,12 @@ fleet_job_set_password(FleetJob *self, const gchar *password, gboolean remember)
 		return;
 	if (password == NULL) {
 		g_autofree gchar *who = fleet_device_describe(self->device, self->protocol);
-		g_autofree gchar *m = g_strdup_printf(_("%s needs a password and none was given"), who);
+		g_autofree gchar *m = NULL;
+		/* after a refused password, that is the reason; otherwise none was ever given */
+		if (self->password_rejected && self->message != NULL)
+			m = g_strdup(self->message);
+		else
+			m = g_strdup_printf(_("%s needs a password and none was given"), who);
 		fleet_job_finish(self, FLEET_JOB_PHASE_FAILED, FLEET_ERROR_AUTH_FAILED, m);
 		return;
 	}
@@ -1022,6 +1048,7 @@ fleet_job_finalize(GObject *object)
 	g_free(self->old_version);
 	g_free(self->old_sha256);
 	g_free(self->new_version);
+	g_free(self->running_state);
 	G_OBJECT_CLASS(fleet_job_parent_class)->finalize(object);
 }
 

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""test-faults.py - every simulator fault over each transport, then a clean retry
+
+usage: test-faults.py ESPFLEET_CLI ESPFLEET_SIM FLEET_TEST_IMAGE_GEN
+
+For each fault the push must fail with the error text that names the cause, the device
+must still run (and report through GET /info) its previous firmware, and a retry with the
+fault gone must verify.
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+import lan  # noqa: E402
+
+CLI, SIM, GEN = sys.argv[1], sys.argv[2], sys.argv[3]
+c = common.Checks()
+
+# fault, protocols it applies to, expected words in the error, extra push options
+FAULTS = [
+    ("drop-at=60000", ["espota", "http"], ["connection"], []),
+    ("stall-at=60000:8", ["espota"], ["stalled"], ["--stall-timeout", "3"]),
+    ("md5-mismatch", ["espota", "http"], ["MD5 mismatch"], []),
+    ("auth-reject", ["espota", "http"], ["Wrong password"], []),
+    ("no-connect-back", ["espota"], ["never connected back", "firewall"], ["--connect-timeout", "4"]),
+    ("begin-error", ["espota", "http"], ["not enough space"], []),
+]
+
+with lan.Lan(keep_logs=os.environ.get("FLEET_LAN_LOGS")) as L:
+    image = common.make_image(GEN, L.tmp, "esp32-app", "3.0.0")
+    cases = [(fault, proto, words, opts) for fault, protos, words, opts in FAULTS
+             for proto in protos]
+    devs = []
+    for i, (fault, proto, words, opts) in enumerate(cases):
+        d = L.add_device()
+        name = f"fault-{i}"
+        args = common.sim_args(L, name, password="pw", faults=[fault])
+        L.start_sim(d, SIM, args)
+        devs.append((d, name, args))
+    seen = common.wait_discovered(L, CLI, [n for _, n, _ in devs])
+    c.check("discovered", len(seen) == len(devs), sorted(seen))
+
+    for (fault, proto, words, opts), (d, name, args) in zip(cases, devs):
+        tag = f"{fault.split('=')[0]}-{proto}"
+        rc, doc, err = common.push(L, CLI, image, [name], "--protocol", proto, *opts,
+                                   password="pw")
+        job = common.job_of(doc, name)
+        error = (job or {}).get("error") or ""
+        c.check(f"{tag}-fails", rc == 1 and job is not None and job["result"] == "failed",
+                f"rc={rc} {job} {err[-500:]}")
+        c.check(f"{tag}-names-cause", all(w.lower() in error.lower() for w in words),
+                f"error {error!r} lacks {words}")
+        info = common.wait_info(L, d.address, lambda i: i.get("version") is not None)
+        c.check(f"{tag}-old-firmware", info is not None and info.get("version") == "1.0.0",
+                f"{info}")
+
+        # the fault is gone (the simulator restarts on its saved flash): a retry verifies
+        L.stop_device_procs(d)
+        clean = [a for a in args]
+        while "--fault" in clean:
+            k = clean.index("--fault")
+            del clean[k:k + 2]
+        L.start_sim(d, SIM, clean, log=f"sim-{d.index}-clean")
+        common.wait_info(L, d.address, lambda i: i.get("version") == "1.0.0")
+        rc, doc, err = common.push(L, CLI, image, [name], "--protocol", proto, password="pw")
+        job = common.job_of(doc, name)
+        c.check(f"{tag}-retry", rc == 0 and job is not None and job["result"] == "verified",
+                f"rc={rc} {job} {err[-500:]}")
+
+c.finish()
