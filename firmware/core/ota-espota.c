@@ -106,12 +106,9 @@ trim(const char **s, size_t *n)
 }
 
 static size_t
-format_u32(uint32_t v, char *out)
+format_u32(uint32_t v, char out[11])
 {
-	size_t pos = 0;
-	out[0] = '\0';
-	ota_text_append_u32(out, 11, &pos, v);
-	return pos;
+	return ota_format(out, 11, "%lu", (unsigned long)v);
 }
 
 /* ---- callbacks ---- */
@@ -528,24 +525,6 @@ ota_espota_on_tcp_closed(struct ota_espota *rx, uint32_t now_ms)
 	}
 }
 
-static bool
-hex_equal(const char *a, const char *b, size_t n, bool ignore_case)
-{
-	for (size_t i = 0; i < n; i++) {
-		char x = a[i];
-		char y = b[i];
-		if (ignore_case) {
-			if (x >= 'A' && x <= 'Z')
-				x = (char)(x - 'A' + 'a');
-			if (y >= 'A' && y <= 'Z')
-				y = (char)(y - 'A' + 'a');
-		}
-		if (x != y)
-			return false;
-	}
-	return true;
-}
-
 /* all bytes are in: Update.end() with its MD5 check */
 static void
 finish_update(struct ota_espota *rx, uint32_t now)
@@ -568,17 +547,14 @@ finish_update(struct ota_espota *rx, uint32_t now)
 	ota_hex(digest, sizeof(digest), calc);
 	/* ESP8266 compares with strcasecmp, the ESP32 copy read with String != */
 	if (err != OTA_UPDATE_OK ||
-	    !hex_equal(rx->md5, calc, OTA_AUTH_MD5_HEX_LEN, rx->flavor == OTA_FLAVOR_ESP8266)) {
+	    !(rx->flavor == OTA_FLAVOR_ESP8266
+		  ? ota_equal_ci(rx->md5, calc, OTA_AUTH_MD5_HEX_LEN)
+		  : ota_compare(rx->md5, calc, OTA_AUTH_MD5_HEX_LEN) == 0)) {
 		err = OTA_UPDATE_ERR_MD5;
 		rx->sink_open = false;
 		rx->sink->abort(rx->sink->user);
 		if (rx->flavor == OTA_FLAVOR_ESP8266) {
-			size_t pos = 0;
-			ota_text_append(detail, sizeof(detail), &pos,
-					"MD5 verification failed: expected: ");
-			ota_text_append(detail, sizeof(detail), &pos, rx->md5);
-			ota_text_append(detail, sizeof(detail), &pos, ", calculated: ");
-			ota_text_append(detail, sizeof(detail), &pos, calc);
+			(void)ota_update_md5_detail(detail, sizeof(detail), rx->md5, calc);
 			text = detail;
 		}
 	} else {

@@ -5,32 +5,17 @@
 #include "ota/ota-auth.h"
 #include "ota/ota-util.h"
 
-char
-ota_http_lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
 bool
 ota_http_equal_ci(const char *a, size_t an, const char *b)
 {
-	size_t bn = ota_strnlen(b, OTA_HTTP_LINE_MAX);
-	if (an != bn)
-		return false;
-	for (size_t i = 0; i < an; i++) {
-		if (ota_http_lower(a[i]) != ota_http_lower(b[i]))
-			return false;
-	}
-	return true;
+	return an == ota_strnlen(b, OTA_HTTP_LINE_MAX) && ota_equal_ci(a, b, an);
 }
 
 bool
 ota_http_starts_ci(const char *a, size_t an, const char *prefix)
 {
 	size_t pn = ota_strnlen(prefix, OTA_HTTP_LINE_MAX);
-	if (an < pn)
-		return false;
-	return ota_http_equal_ci(a, pn, prefix);
+	return an >= pn && ota_equal_ci(a, prefix, pn);
 }
 
 bool

@@ -50,7 +50,6 @@ enum mp_state {
 
 /* ---- text helpers (no libc) ---- */
 
-char ota_http_lower(char c);
 /* @a (@an bytes) equals the NUL-terminated @b, ignoring ASCII case */
 bool ota_http_equal_ci(const char *a, size_t an, const char *b);
 bool ota_http_starts_ci(const char *a, size_t an, const char *prefix);

@@ -1,257 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* ota-log.c - ESP-IDF style log lines, a bounded printf, a history ring and its clients */
+/* ota-log.c - ESP-IDF style log lines, a history ring and its clients */
 
 #include "ota/ota-log.h"
 
 #include "ota/ota-util.h"
 
-/* ---- bounded formatter ---- */
-
-struct sink {
-	char *out;
-	size_t size;
-	size_t len;
-};
-
-static void
-sink_char(struct sink *s, char c)
-{
-	if (s->len + 1 < s->size)
-		s->out[s->len++] = c;
-}
-
-static void
-sink_repeat(struct sink *s, char c, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		sink_char(s, c);
-}
-
-static void
-sink_bytes(struct sink *s, const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		sink_char(s, p[i]);
-}
-
-struct spec {
-	bool left;
-	bool zero;
-	size_t width;
-	bool has_precision;
-	size_t precision;
-};
-
-/* pad a field of n characters to the width */
-static void
-emit_padded(struct sink *s, const struct spec *sp, const char *sign, const char *body, size_t n)
-{
-	size_t sl = sign ? 1 : 0;
-	size_t zeros = 0, total, pad;
-
-	if (sp->has_precision && sp->precision > n)
-		zeros = sp->precision - n;
-	total = sl + zeros + n;
-	pad = sp->width > total ? sp->width - total : 0;
-	/* '0' only pads numbers without a precision, after the sign, as C's printf does */
-	if (sp->zero && !sp->left && !sp->has_precision) {
-		zeros += pad;
-		pad = 0;
-	}
-	if (!sp->left)
-		sink_repeat(s, ' ', pad);
-	if (sign)
-		sink_char(s, *sign);
-	sink_repeat(s, '0', zeros);
-	sink_bytes(s, body, n);
-	if (sp->left)
-		sink_repeat(s, ' ', pad);
-}
-
-static void
-emit_unsigned(struct sink *s,
-	      const struct spec *sp,
-	      unsigned long long v,
-	      unsigned base,
-	      bool upper,
-	      bool negative)
-{
-	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-	char tmp[24];
-	size_t n = sizeof(tmp);
-
-	/* "%.0d" of 0 prints nothing, like C */
-	if (!(v == 0 && sp->has_precision && sp->precision == 0)) {
-		do {
-			tmp[--n] = digits[v % base];
-			v /= base;
-		} while (v != 0);
-	}
-	emit_padded(s, sp, negative ? "-" : NULL, tmp + n, sizeof(tmp) - n);
-}
-
-static size_t
-read_number(const char **p)
-{
-	size_t v = 0;
-
-	while (**p >= '0' && **p <= '9') {
-		if (v < 100000)
-			v = v * 10 + (size_t)(**p - '0');
-		(*p)++;
-	}
-	return v;
-}
+/* ---- formatter: the core's one, in ota-util.c ---- */
 
 size_t
 ota_log_vformat(char *out, size_t size, const char *fmt, va_list ap)
 {
-	struct sink s = {out, size, 0};
-	const char *p = fmt;
-
-	if (out == NULL || size == 0)
-		return 0;
-	if (fmt == NULL) {
-		out[0] = '\0';
-		return 0;
-	}
-	while (*p != '\0') {
-		struct spec sp;
-		const char *start = p;
-		int lng = 0; /* 0 int, 1 long, 2 long long, 3 size_t */
-
-		if (*p != '%') {
-			sink_char(&s, *p++);
-			continue;
-		}
-		p++;
-		ota_fill(&sp, 0, sizeof(sp));
-		for (;; p++) {
-			if (*p == '-')
-				sp.left = true;
-			else if (*p == '0')
-				sp.zero = true;
-			else if (*p != ' ' && *p != '+' && *p != '#')
-				break;
-		}
-		if (*p == '*') {
-			int w = va_arg(ap, int);
-			p++;
-			if (w < 0) {
-				sp.left = true;
-				w = -w;
-			}
-			sp.width = (size_t)w;
-		} else {
-			sp.width = read_number(&p);
-		}
-		if (*p == '.') {
-			p++;
-			sp.has_precision = true;
-			if (*p == '*') {
-				int pr = va_arg(ap, int);
-				p++;
-				sp.has_precision = pr >= 0;
-				sp.precision = pr >= 0 ? (size_t)pr : 0;
-			} else {
-				sp.precision = read_number(&p);
-			}
-		}
-		if (sp.width > OTA_LOG_LINE_MAX)
-			sp.width = OTA_LOG_LINE_MAX;
-		while (*p == 'h')
-			p++;
-		if (*p == 'l') {
-			p++;
-			lng = 1;
-			if (*p == 'l') {
-				p++;
-				lng = 2;
-			}
-		} else if (*p == 'z') {
-			p++;
-			lng = 3;
-		}
-
-		switch (*p) {
-		case 'd':
-		case 'i': {
-			long long v;
-			unsigned long long mag;
-
-			if (lng == 1)
-				v = va_arg(ap, long);
-			else if (lng == 2)
-				v = va_arg(ap, long long);
-			else if (lng == 3)
-				v = (long long)va_arg(ap, size_t);
-			else
-				v = va_arg(ap, int);
-			/* the magnitude of LLONG_MIN does not fit a long long */
-			mag = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-			emit_unsigned(&s, &sp, mag, 10, false, v < 0);
-			break;
-		}
-		case 'u':
-		case 'x':
-		case 'X': {
-			unsigned long long v;
-
-			if (lng == 1)
-				v = va_arg(ap, unsigned long);
-			else if (lng == 2)
-				v = va_arg(ap, unsigned long long);
-			else if (lng == 3)
-				v = va_arg(ap, size_t);
-			else
-				v = va_arg(ap, unsigned int);
-			emit_unsigned(&s, &sp, v, *p == 'u' ? 10 : 16, *p == 'X', false);
-			break;
-		}
-		case 'p': {
-			const void *ptr = va_arg(ap, const void *);
-			struct spec hex = sp;
-
-			sink_bytes(&s, "0x", 2);
-			hex.width = sp.width > 2 ? sp.width - 2 : 0;
-			emit_unsigned(&s, &hex, (unsigned long long)(size_t)ptr, 16, false, false);
-			break;
-		}
-		case 'c': {
-			char c = (char)va_arg(ap, int);
-			sp.has_precision = false;
-			sp.zero = false;
-			emit_padded(&s, &sp, NULL, &c, 1);
-			break;
-		}
-		case 's': {
-			const char *str = va_arg(ap, const char *);
-			size_t n;
-
-			if (str == NULL)
-				str = "(null)";
-			n = ota_strnlen(str, sp.has_precision ? sp.precision : size);
-			sp.has_precision = false;
-			sp.zero = false;
-			emit_padded(&s, &sp, NULL, str, n);
-			break;
-		}
-		case '%':
-			sink_char(&s, '%');
-			break;
-		default:
-			/* unknown or cut-off conversion: print it as it was written */
-			if (*p == '\0') {
-				sink_bytes(&s, start, (size_t)(p - start));
-				continue;
-			}
-			sink_bytes(&s, start, (size_t)(p - start) + 1);
-			break;
-		}
-		p++;
-	}
-	out[s.len] = '\0';
-	return s.len;
+	return ota_vformat(out, size, fmt, ap);
 }
 
 size_t
@@ -261,7 +20,7 @@ ota_log_format(char *out, size_t size, const char *fmt, ...)
 	size_t n;
 
 	va_start(ap, fmt);
-	n = ota_log_vformat(out, size, fmt, ap);
+	n = ota_vformat(out, size, fmt, ap);
 	va_end(ap);
 	return n;
 }
@@ -348,8 +107,8 @@ pump_client(struct ota_log *log, unsigned id)
 			 */
 			uint32_t lost = log->tail_seq - c->seq;
 
-			n = ota_log_format(log->tx, sizeof(log->tx), "... %lu lines dropped ...\n",
-					   (unsigned long)lost);
+			n = ota_format(log->tx, sizeof(log->tx), "... %lu lines dropped ...\n",
+				       (unsigned long)lost);
 			if (!log->send(log->user, id, log->tx, n))
 				return;
 			c->dropped += lost;
@@ -445,10 +204,10 @@ ota_log_vprintf(
 	/* room kept for the reset code and the newline */
 	tail_room = (log->colors ? reset_len : 0) + 1;
 
-	n = ota_log_format(log->fmt, sizeof(log->fmt) - tail_room,
-			   "%s%c (%lu) %s: ", log->colors ? level_color(level) : "", letters[level],
-			   ts, tag ? tag : "");
-	n += ota_log_vformat(log->fmt + n, sizeof(log->fmt) - tail_room - n, fmt, ap);
+	n = ota_format(log->fmt, sizeof(log->fmt) - tail_room,
+		       "%s%c (%lu) %s: ", log->colors ? level_color(level) : "", letters[level], ts,
+		       tag ? tag : "");
+	n += ota_vformat(log->fmt + n, sizeof(log->fmt) - tail_room - n, fmt, ap);
 	/* a line stays one line, whatever the text or the tag holds */
 	for (size_t i = 0; i < n; i++) {
 		if (log->fmt[i] == '\n' || log->fmt[i] == '\r')

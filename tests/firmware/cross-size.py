@@ -85,7 +85,7 @@ DEVICE_API = [
     # errors and the Updater texts a port's sink reports
     "ota_strerror", "ota_error_id",
     "ota_update_error_from_ota", "ota_update_error_detail", "ota_update_error_text",
-    "ota_update_error_format", "ota_text_append", "ota_text_append_u32",
+    "ota_update_error_format",
     "ota_hex",
 ]
 

@@ -119,43 +119,38 @@ struct ota_http_config {
 /* one connection; the fields are private to ota-http.c */
 struct ota_http_conn {
 	bool used;
+	uint8_t slot; /* its index in conns[] */
 	uint16_t gen;
-	uint8_t state;
 	uint32_t deadline_ms;
-	bool started; /* a byte of the current request arrived */
+	bool owns_update; /* this connection runs the update */
 
+	/* the current request: request_reset() zeroes everything from here up to auth[] */
+	uint8_t state;
+	bool started; /* a byte of the current request arrived */
 	/* line reader */
-	char line[OTA_HTTP_LINE_MAX];
-	uint16_t line_len;
 	bool line_over;
+	uint16_t line_len;
 	uint16_t n_headers;
 	uint16_t header_bytes;
-
 	/* the request */
 	uint8_t method;
 	uint8_t minor;
-	char path[OTA_HTTP_PATH_MAX];
 	bool path_over;
 	bool bad; /* a malformed header was seen: 400 */
-	char md5[33];
 	bool have_md5;
 	bool md5_bad; /* an X-MD5 or ?md5= that is not 32 hex digits */
-	char boundary[OTA_HTTP_BOUNDARY_MAX + 1];
 	uint8_t boundary_len;
 	uint8_t ctype;
-	char auth[OTA_HTTP_AUTH_MAX + 1];
 	uint16_t auth_len;
 	bool has_length;
-	uint32_t content_length;
-	uint32_t body_read;
 	bool chunked;
 	bool expect_continue;
 	bool keep_alive;
 	bool authenticated;
-
+	uint32_t content_length;
+	uint32_t body_read;
 	/* multipart */
 	uint8_t mp_state;
-	uint16_t mp_match;  /* bytes of CRLF "--" boundary matched */
 	uint8_t mp_empty;   /* empty lines before the first boundary */
 	uint8_t mp_headers; /* header lines of the current part */
 	bool part_named;    /* the current part had a Content-Disposition */
@@ -163,20 +158,24 @@ struct ota_http_conn {
 	bool part_is_fs;
 	bool part_writes; /* this part feeds the sink */
 	bool file_seen;
-
-	/* the update this connection runs */
-	bool owns_update;
+	uint16_t mp_match; /* bytes of CRLF "--" boundary matched */
+	/* the update of this request */
 	bool upd_ok;	   /* the image was written and committed */
 	uint8_t upd_error; /* enum ota_update_error of this request, 0 while fine */
-	char upd_text[128];
 	uint32_t uploaded;
+	char md5[33];
+	char path[OTA_HTTP_PATH_MAX];
+	char boundary[OTA_HTTP_BOUNDARY_MAX + 1];
+	char upd_text[128];
+
+	/* not zeroed between requests: only their first auth_len / line_len bytes count */
+	char auth[OTA_HTTP_AUTH_MAX + 1];
+	char line[OTA_HTTP_LINE_MAX];
 };
 
+/* the small fields first: on Xtensa short offsets make shorter code */
 struct ota_http_server {
 	/* configuration */
-	char path[OTA_HTTP_PATH_MAX];
-	char username[OTA_HTTP_CRED_MAX + 1];
-	char password[OTA_HTTP_CRED_MAX + 1];
 	bool auth_required;
 	enum ota_http_challenge challenge;
 	const struct ota_sink *sink;
@@ -187,17 +186,21 @@ struct ota_http_server {
 	uint32_t body_timeout_ms;
 	uint32_t keepalive_ms;
 
+	/* the one update */
+	int update_owner; /* connection slot, -1 when none */
+	bool hashing;
+	uint16_t upload_len;
+
+	char path[OTA_HTTP_PATH_MAX];
+	char username[OTA_HTTP_CRED_MAX + 1];
+	char password[OTA_HTTP_CRED_MAX + 1];
+
 	/* the last Digest challenge (the stock server keeps one per server) */
 	char snonce[33];
 	char sopaque[33];
 
-	/* the one update */
-	int update_owner; /* connection slot, -1 when none */
-	bool hashing;
-	uint8_t upload_buf[OTA_HTTP_UPLOAD_BUF];
-	uint16_t upload_len;
-
 	struct ota_http_conn conns[OTA_HTTP_MAX_CONN];
+	uint8_t upload_buf[OTA_HTTP_UPLOAD_BUF];
 	char out[OTA_HTTP_OUT_MAX];
 	char body[OTA_HTTP_INFO_MAX];
 };

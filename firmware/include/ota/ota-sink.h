@@ -129,9 +129,9 @@ size_t ota_update_error_format(enum ota_flavor flavor,
 			       char *out,
 			       size_t out_size);
 
-/* small text helpers the receivers share (bounded, NUL-terminated) */
-
-/* appends @s to @out (used bytes in *@pos), cutting at @out_size - 1; returns false if cut */
-bool ota_text_append(char *out, size_t out_size, size_t *pos, const char *s);
-/* appends the decimal form of @v */
-bool ota_text_append_u32(char *out, size_t out_size, size_t *pos, uint32_t v);
+/*
+ * The ESP8266 Updater's detail for a failed MD5 check, "MD5 verification failed: expected:
+ * <x>, calculated: <y>", cut to fit @out. Returns the length written.
+ */
+size_t
+ota_update_md5_detail(char *out, size_t out_size, const char *expected, const char *calculated);

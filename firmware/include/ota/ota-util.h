@@ -2,10 +2,12 @@
 /*
  * ota-util.h - bounds-checked readers, byte helpers and CRCs for the portable core
  *
- * Only freestanding headers are used so the core builds for ESP8266, ESP32 and Linux alike.
+ * Only freestanding headers are used so the core builds for ESP8266, ESP32 and Linux alike:
+ * <stdarg.h> (for ota_vformat) is one of those the compiler itself provides, no libc is involved.
  */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +41,18 @@ int ota_compare(const void *a, const void *b, size_t n);
 int ota_compare_ct(const void *a, const void *b, size_t n);
 size_t ota_strnlen(const char *s, size_t max);
 
+/*
+ * the @index-th string of @list, which holds NUL-terminated strings one after the other and
+ * ends with an empty one (a string literal's own NUL); NULL when there are fewer. One blob
+ * instead of a table of pointers: text tables cost no pointer per entry.
+ */
+const char *ota_string_at(const char *list, unsigned index);
+
+/* ASCII lower case; other bytes are returned as they are */
+char ota_lower(char c);
+/* true when the @n bytes at @a and @b are equal, ignoring ASCII case */
+bool ota_equal_ci(const void *a, const void *b, size_t n);
+
 /**
  * ota_crc32_le:
  *
@@ -59,3 +73,22 @@ uint32_t ota_crc32_msb(uint32_t crc, const uint8_t *buf, size_t len);
 
 /* lowercase hex of n bytes into out (2n + 1 bytes, NUL-terminated) */
 void ota_hex(const uint8_t *bytes, size_t n, char *out);
+
+#if defined(__GNUC__)
+#define OTA_PRINTF(fmt_arg, first_arg) __attribute__((format(printf, fmt_arg, first_arg)))
+#else
+#define OTA_PRINTF(fmt_arg, first_arg)
+#endif
+
+/**
+ * ota_format:
+ * ota_vformat:
+ *
+ * The core's one text builder, a small bounded printf: %d %i %u %x %X %c %s %p %%, flags '-'
+ * and '0', a width and a precision (digits or '*'), length modifiers h, l, ll, z. NULL for
+ * %s prints "(null)". The output is cut to fit and always NUL-terminated when @size > 0.
+ *
+ * Returns: the number of characters stored, without the NUL (never more than size - 1).
+ */
+size_t ota_format(char *out, size_t size, const char *fmt, ...) OTA_PRINTF(3, 4);
+size_t ota_vformat(char *out, size_t size, const char *fmt, va_list ap) OTA_PRINTF(3, 0);
