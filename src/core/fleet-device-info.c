@@ -238,6 +238,9 @@ fleet_device_info_apply(const FleetDeviceInfo *info, FleetDevice *device)
 	g_return_if_fail(info != NULL);
 	g_return_if_fail(FLEET_IS_DEVICE(device));
 
+	/* one batch of notifications, as fleet_device_apply_txt() does: a job that checks the
+	 * device on every notify must not see the new version beside the old SHA-256 */
+	g_object_freeze_notify(G_OBJECT(device));
 	if (info->name != NULL && fleet_device_get_name(device) == NULL)
 		fleet_device_set_name(device, info->name);
 	if (info->chip != NULL)
@@ -250,4 +253,5 @@ fleet_device_info_apply(const FleetDeviceInfo *info, FleetDevice *device)
 		fleet_device_set_fw_version(device, info->version);
 	if (info->fw_sha256 != NULL)
 		fleet_device_set_fw_sha256(device, info->fw_sha256);
+	g_object_thaw_notify(G_OBJECT(device));
 }
