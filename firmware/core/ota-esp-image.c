@@ -21,6 +21,11 @@
 #define ARDUINO_CRC_LEN_OFFSET 0x1010
 #define ARDUINO_CRC_VAL_OFFSET 0x1014
 #define SBV1_TRAILER_LEN 68
+/* esp_app_desc_t up to and including spi_flash_mode */
+#define APP_DESC_USED 182
+/* a signature block's magic, version and the bytes that tell its scheme */
+#define SIG_BLOCK_HEAD_LEN 64
+#define SIG_BLOCK_CRC_OFFSET 1196
 
 struct finding_info {
 	uint8_t severity;
@@ -71,6 +76,7 @@ static const struct finding_info finding_table[OTA_F_LAST] = {
     [OTA_F_ARDUINO_CRC_LENGTH] = {OTA_SEV_ERROR, "arduino-crc-length"},
     [OTA_F_ARDUINO_NO_CRC] = {OTA_SEV_INFO, "arduino-no-crc"},
     [OTA_F_GZIP] = {OTA_SEV_INFO, "gzip"},
+    [OTA_F_READ_ERROR] = {OTA_SEV_ERROR, "read-error"},
 };
 
 struct chip_info {
@@ -358,6 +364,252 @@ clamp_u32(size_t v)
 	return v > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)v;
 }
 
+static uint16_t
+get_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static uint32_t
+get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+	       ((uint32_t)p[3] << 24);
+}
+
+static bool
+bytes_are(const uint8_t *p, size_t n, uint8_t value)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] != value)
+			return false;
+	}
+	return true;
+}
+
+/* ---- reading the image through the caller's reader ---- */
+
+/* no read() call asks for more, so its byte count always fits an int */
+#define READ_CHUNK_MAX 0x10000u
+/* the streaming buffer when the reader brings none */
+#define STACK_SCRATCH_LEN 64u
+
+/* the parser's view of one image */
+struct src {
+	const struct ota_reader *r;
+	size_t len;	 /* r->size */
+	bool open_ended; /* r->open_ended */
+	struct ota_esp_image *img;
+	bool failed; /* the reader failed once: nothing more is read */
+};
+
+static void
+src_init(struct src *s, const struct ota_reader *r, struct ota_esp_image *img)
+{
+	s->r = r;
+	s->len = r->size;
+	s->open_ended = r->open_ended;
+	s->img = img;
+	s->failed = false;
+}
+
+static void
+src_fail(struct src *s, size_t off)
+{
+	if (s->failed)
+		return;
+	s->failed = true;
+	ota_esp_image_add_finding(s->img, OTA_F_READ_ERROR, clamp_u32(off), 0);
+}
+
+/* [off, off + n) through read(), which may return fewer bytes than asked for */
+static bool
+src_fetch(struct src *s, size_t off, uint8_t *out, size_t n)
+{
+	const struct ota_reader *r = s->r;
+	while (n > 0) {
+		size_t want = n < READ_CHUNK_MAX ? n : READ_CHUNK_MAX;
+		int got = r->read != NULL ? r->read(r->user, off, out, want) : -1;
+		if (got <= 0 || (size_t)got > want) {
+			src_fail(s, off);
+			return false;
+		}
+		off += (size_t)got;
+		out += got;
+		n -= (size_t)got;
+	}
+	return true;
+}
+
+static const uint8_t *
+src_map(const struct src *s, size_t off, size_t n)
+{
+	const struct ota_reader *r = s->r;
+	return r->map != NULL ? r->map(r->user, off, n) : NULL;
+}
+
+/*
+ * [off, off + n) into @out, which is zeroed when this fails: when the range is not inside
+ * the image (what ota_read_u32le() reports for a buffer) or the reader failed, which is
+ * recorded once as OTA_F_READ_ERROR
+ */
+static bool
+src_read(struct src *s, size_t off, uint8_t *out, size_t n)
+{
+	const uint8_t *p;
+	if (!ota_range_ok(s->len, off, n) || s->failed) {
+		ota_fill(out, 0, n);
+		return false;
+	}
+	if (n == 0)
+		return true;
+	p = src_map(s, off, n);
+	if (p != NULL) {
+		ota_copy(out, p, n);
+		return true;
+	}
+	if (!src_fetch(s, off, out, n)) {
+		ota_fill(out, 0, n);
+		return false;
+	}
+	return true;
+}
+
+/* leave *v alone when the value is not there, as ota_read_u32le() does */
+static bool
+src_u16(struct src *s, size_t off, uint16_t *v)
+{
+	uint8_t b[2];
+	if (!src_read(s, off, b, sizeof(b)))
+		return false;
+	*v = get_le16(b);
+	return true;
+}
+
+static bool
+src_u32(struct src *s, size_t off, uint32_t *v)
+{
+	uint8_t b[4];
+	if (!src_read(s, off, b, sizeof(b)))
+		return false;
+	*v = get_le32(b);
+	return true;
+}
+
+/* takes a piece of a streamed range; false stops the stream */
+typedef bool (*src_sink)(void *ctx, const uint8_t *p, size_t n);
+
+/*
+ * Feeds [off, off + n) to @sink: mapped pieces where the reader maps, else through the
+ * scratch buffer, never byte by byte. True when every byte was fed.
+ */
+static bool
+src_stream(struct src *s, size_t off, size_t n, src_sink sink, void *ctx)
+{
+	const struct ota_reader *r = s->r;
+	uint8_t stack_buf[STACK_SCRATCH_LEN];
+	uint8_t *buf = stack_buf;
+	size_t cap = sizeof(stack_buf);
+
+	if (!ota_range_ok(s->len, off, n) || s->failed)
+		return false;
+	if (r->scratch != NULL && r->scratch_len > 0) {
+		buf = r->scratch;
+		cap = r->scratch_len < READ_CHUNK_MAX ? r->scratch_len : READ_CHUNK_MAX;
+	}
+	while (n > 0) {
+		size_t chunk = n < READ_CHUNK_MAX ? n : READ_CHUNK_MAX;
+		const uint8_t *p = src_map(s, off, chunk);
+		if (p == NULL) {
+			chunk = n < cap ? n : cap;
+			if (!src_fetch(s, off, buf, chunk))
+				return false;
+			p = buf;
+		}
+		if (!sink(ctx, p, chunk))
+			return false;
+		off += chunk;
+		n -= chunk;
+	}
+	return true;
+}
+
+static bool
+sink_xor(void *ctx, const uint8_t *p, size_t n)
+{
+	uint8_t *x = ctx;
+	uint8_t v = *x;
+	for (size_t i = 0; i < n; i++)
+		v ^= p[i];
+	*x = v;
+	return true;
+}
+
+static bool
+sink_crc32_le(void *ctx, const uint8_t *p, size_t n)
+{
+	uint32_t *crc = ctx;
+	*crc = ota_crc32_le(*crc, p, n);
+	return true;
+}
+
+static bool
+sink_crc32_msb(void *ctx, const uint8_t *p, size_t n)
+{
+	uint32_t *crc = ctx;
+	*crc = ota_crc32_msb(*crc, p, n);
+	return true;
+}
+
+static bool
+sink_all_equal(void *ctx, const uint8_t *p, size_t n)
+{
+	return bytes_are(p, n, *(const uint8_t *)ctx);
+}
+
+/* every byte of [from, to) is @value (true for an empty range) */
+static bool
+all_bytes_are(struct src *s, size_t from, size_t to, uint8_t value)
+{
+	return from >= to || src_stream(s, from, to - from, sink_all_equal, &value);
+}
+
+struct hash_sink {
+	const struct ota_hash_ops *ops;
+	bool failed;
+};
+
+static bool
+sink_sha256(void *ctx, const uint8_t *p, size_t n)
+{
+	struct hash_sink *h = ctx;
+	if (h->ops->update(h->ops->user, OTA_HASH_SHA256, p, n) != 0) {
+		h->failed = true;
+		return false;
+	}
+	return true;
+}
+
+/* SHA-256 of the image's first @n bytes, streamed; false when the hash or a read failed */
+static bool
+sha256_prefix(struct src *s, const struct ota_hash_ops *hash, size_t n, uint8_t *digest)
+{
+	struct hash_sink h = {hash, false};
+	if (hash == NULL || hash->begin == NULL || hash->update == NULL || hash->finish == NULL)
+		return false;
+	if (hash->begin(hash->user, OTA_HASH_SHA256) != 0)
+		return false;
+	if (!src_stream(s, 0, n, sink_sha256, &h)) {
+		/* close the port's context; the result is not wanted */
+		uint8_t unused[OTA_SHA256_LEN];
+		(void)hash->finish(hash->user, OTA_HASH_SHA256, unused);
+		return false;
+	}
+	return hash->finish(hash->user, OTA_HASH_SHA256, digest) == 0;
+}
+
+/* ---- segments ---- */
+
 /* the result of walking a chain of segments */
 struct walk {
 	struct ota_esp_segment segs[OTA_ESP_MAX_SEGMENTS];
@@ -373,21 +625,28 @@ struct walk {
 };
 
 static void
-walk_segments(const uint8_t *buf, size_t len, size_t off, unsigned count, struct walk *w)
+walk_segments(struct src *s, size_t off, unsigned count, struct walk *w)
 {
+	size_t len = s->len;
+
 	ota_fill(w, 0, sizeof(*w));
 	w->checksum = 0xEF;
 	if (count > OTA_ESP_MAX_SEGMENTS)
 		count = OTA_ESP_MAX_SEGMENTS;
 	for (unsigned i = 0; i < count; i++) {
-		uint32_t addr = 0;
-		uint32_t dlen = 0;
+		uint8_t sh[SEGMENT_HEADER_LEN];
+		uint32_t addr;
+		uint32_t dlen;
 		size_t data_off;
-		if (!ota_read_u32le(buf, len, off, &addr) || !ota_read_u32le(buf, len, off + 4, &dlen)) {
+		if (!src_read(s, off, sh, sizeof(sh))) {
 			w->bad_index = (uint8_t)i;
-			w->missing = off + SEGMENT_HEADER_LEN - (len < off ? off : len);
+			/* after a read error nothing is missing: the error is its own finding */
+			if (!ota_range_ok(len, off, SEGMENT_HEADER_LEN))
+				w->missing = off + SEGMENT_HEADER_LEN - (len < off ? off : len);
 			return;
 		}
+		addr = get_le32(sh);
+		dlen = get_le32(sh + 4);
 		data_off = off + SEGMENT_HEADER_LEN;
 		if (!ota_range_ok(len, data_off, dlen)) {
 			w->bad_index = (uint8_t)i;
@@ -397,8 +656,10 @@ walk_segments(const uint8_t *buf, size_t len, size_t off, unsigned count, struct
 			w->segs[i].data_offset = (uint32_t)data_off;
 			return;
 		}
-		for (size_t k = 0; k < dlen; k++)
-			w->checksum ^= buf[data_off + k];
+		if (!src_stream(s, data_off, dlen, sink_xor, &w->checksum)) {
+			w->bad_index = (uint8_t)i;
+			return;
+		}
 		w->segs[i].load_addr = addr;
 		w->segs[i].data_len = dlen;
 		w->segs[i].data_offset = clamp_u32(data_off);
@@ -408,10 +669,8 @@ walk_segments(const uint8_t *buf, size_t len, size_t off, unsigned count, struct
 	w->complete = true;
 	w->end = off;
 	w->checksum_offset = ((off + 1 + 15) & ~(size_t)15) - 1;
-	if (w->checksum_offset < len) {
+	if (w->checksum_offset < len && src_read(s, w->checksum_offset, &w->checksum_stored, 1))
 		w->checksum_present = true;
-		w->checksum_stored = buf[w->checksum_offset];
-	}
 }
 
 static bool
@@ -484,43 +743,36 @@ copy_string(char *dst, size_t dst_size, const uint8_t *src, size_t field_len)
 }
 
 static void
-parse_app_desc(const uint8_t *buf, size_t len, size_t off, struct ota_esp_app_desc *d)
+parse_app_desc(struct src *s, size_t off, struct ota_esp_app_desc *d)
 {
-	const uint8_t *p = buf + off;
-	(void)ota_read_u32le(buf, len, off + 4, &d->secure_version);
+	uint8_t p[APP_DESC_USED];
+	if (!src_read(s, off, p, sizeof(p)))
+		return;
+	d->secure_version = get_le32(p + 4);
 	copy_string(d->version, sizeof(d->version), p + 16, 32);
 	copy_string(d->project_name, sizeof(d->project_name), p + 48, 32);
 	copy_string(d->time, sizeof(d->time), p + 80, 16);
 	copy_string(d->date, sizeof(d->date), p + 96, 16);
 	copy_string(d->idf_ver, sizeof(d->idf_ver), p + 112, 32);
 	ota_copy(d->app_elf_sha256, p + 144, 32);
-	(void)ota_read_u16le(buf, len, off + 176, &d->min_efuse_blk_rev_full);
-	(void)ota_read_u16le(buf, len, off + 178, &d->max_efuse_blk_rev_full);
+	d->min_efuse_blk_rev_full = get_le16(p + 176);
+	d->max_efuse_blk_rev_full = get_le16(p + 178);
 	d->mmu_page_size = p[180];
 	d->spi_flash_mode = p[181];
 }
 
-static bool
-all_bytes_are(const uint8_t *buf, size_t from, size_t to, uint8_t value)
-{
-	for (size_t i = from; i < to; i++) {
-		if (buf[i] != value)
-			return false;
-	}
-	return true;
-}
-
 static void
-report_trailing(struct ota_esp_image *img, const uint8_t *buf, size_t from, size_t len)
+report_trailing(struct ota_esp_image *img, struct src *s, size_t from, size_t len)
 {
 	if (from >= len)
 		return;
-	if (all_bytes_are(buf, from, len, 0xFF))
+	if (all_bytes_are(s, from, len, 0xFF))
 		ota_esp_image_add_finding(img, OTA_F_TRAILING_PADDING, clamp_u32(len - from), 0);
 	else
 		ota_esp_image_add_finding(img, OTA_F_TRAILING_DATA, clamp_u32(len - from), 0);
 }
 
+/* from the first SIG_BLOCK_HEAD_LEN bytes of a signature block */
 static enum ota_sig_scheme
 sig_block_scheme(const uint8_t *blk)
 {
@@ -539,36 +791,44 @@ sig_block_scheme(const uint8_t *blk)
 
 /* Secure Boot v2 sector or v1 trailer after an ESP32 image ending at img->image_len */
 static void
-parse_esp32_signatures(const uint8_t *buf, size_t len, struct ota_esp_image *img)
+parse_esp32_signatures(struct src *s, struct ota_esp_image *img)
 {
+	size_t len = s->len;
 	size_t end = img->image_len;
 	size_t sector;
 	uint32_t v1_version = 1;
+	uint8_t magic = 0;
 
 	img->payload_len = end < len ? end : len;
 	if (end >= len)
 		return;
 
-	if (len - end == SBV1_TRAILER_LEN && ota_read_u32le(buf, len, end, &v1_version) &&
-	    v1_version == 0) {
+	if (len - end == SBV1_TRAILER_LEN && src_u32(s, end, &v1_version) && v1_version == 0) {
 		img->sig_sbv1 = true;
 		ota_esp_image_add_finding(img, OTA_F_SIG_SBV1, 0, 0);
 		return;
 	}
 
 	sector = (end + OTA_ESP_SIG_SECTOR_LEN - 1) & ~(size_t)(OTA_ESP_SIG_SECTOR_LEN - 1);
-	if (ota_range_ok(len, sector, OTA_ESP_SIG_SECTOR_LEN) && buf[sector] == 0xE7 &&
-	    all_bytes_are(buf, end, sector, 0xFF)) {
+	if (sector < len)
+		(void)src_read(s, sector, &magic, 1);
+	if (ota_range_ok(len, sector, OTA_ESP_SIG_SECTOR_LEN) && magic == 0xE7 &&
+	    all_bytes_are(s, end, sector, 0xFF)) {
 		img->sig_sector_offset = sector;
 		for (uint8_t k = 0; k < OTA_ESP_SIG_MAX_BLOCKS; k++) {
-			const uint8_t *blk = buf + sector + (size_t)k * OTA_ESP_SIG_BLOCK_LEN;
+			size_t blk = sector + (size_t)k * OTA_ESP_SIG_BLOCK_LEN;
+			uint8_t head[SIG_BLOCK_HEAD_LEN];
 			uint32_t crc_stored = 0;
-			if (blk[0] != 0xE7)
+			uint32_t crc = 0;
+			(void)src_read(s, blk, head, sizeof(head));
+			if (head[0] != 0xE7)
 				break;
-			img->sig_scheme[k] = sig_block_scheme(blk);
-			(void)ota_read_u32le(blk, OTA_ESP_SIG_BLOCK_LEN, 1196, &crc_stored);
-			img->sig_block_ok[k] = img->sig_scheme[k] != OTA_SIG_UNKNOWN &&
-					       ota_crc32_le(0, blk, 1196) == crc_stored;
+			img->sig_scheme[k] = sig_block_scheme(head);
+			(void)src_u32(s, blk + SIG_BLOCK_CRC_OFFSET, &crc_stored);
+			img->sig_block_ok[k] =
+			    img->sig_scheme[k] != OTA_SIG_UNKNOWN &&
+			    src_stream(s, blk, SIG_BLOCK_CRC_OFFSET, sink_crc32_le, &crc) &&
+			    crc == crc_stored;
 			img->sig_blocks = (uint8_t)(k + 1);
 		}
 		ota_esp_image_add_finding(img, OTA_F_SIG_SBV2, img->sig_blocks, img->sig_scheme[0]);
@@ -577,18 +837,18 @@ parse_esp32_signatures(const uint8_t *buf, size_t len, struct ota_esp_image *img
 				ota_esp_image_add_finding(img, OTA_F_SIG_SBV2_BAD_BLOCK, k, 0);
 		}
 		img->payload_len = sector;
-		report_trailing(img, buf, sector + OTA_ESP_SIG_SECTOR_LEN, len);
+		report_trailing(img, s, sector + OTA_ESP_SIG_SECTOR_LEN, len);
 		return;
 	}
 	/* 0xFF to the 4 KiB boundary, a block magic, then the file ends: a signed image cut
 	 * inside its signature sector, which no device will accept */
-	if (sector < len && buf[sector] == 0xE7 && all_bytes_are(buf, end, sector, 0xFF)) {
+	if (sector < len && magic == 0xE7 && all_bytes_are(s, end, sector, 0xFF)) {
 		img->sig_sector_offset = sector;
 		img->payload_len = sector;
 		ota_esp_image_add_finding(img, OTA_F_SIG_SBV2_BAD_BLOCK, 0, 0);
 		return;
 	}
-	report_trailing(img, buf, end, len);
+	report_trailing(img, s, end, len);
 }
 
 static void
@@ -610,24 +870,28 @@ check_mmu_alignment(struct ota_esp_image *img)
 	}
 }
 
-/* ESP32-family layout (also ESP8266 RTOS SDK v3), header at offset 0 */
+/* ESP32-family layout (also ESP8266 RTOS SDK v3), header @hdr at offset 0 */
 static void
-parse_esp32_layout(const uint8_t *buf, size_t len, struct ota_esp_image *img, const struct walk *w)
+parse_esp32_layout(struct src *s,
+		   const uint8_t *hdr,
+		   struct ota_esp_image *img,
+		   const struct walk *w)
 {
-	uint8_t b23 = buf[23];
+	size_t len = s->len;
+	uint8_t b23 = hdr[23];
 	const struct ota_esp_segment *seg0 = &w->segs[0];
 
-	img->wp_pin = buf[8];
-	img->spi_pin_drv[0] = buf[9];
-	img->spi_pin_drv[1] = buf[10];
-	img->spi_pin_drv[2] = buf[11];
-	img->min_chip_rev = buf[14];
-	(void)ota_read_u16le(buf, len, 15, &img->min_chip_rev_full);
-	(void)ota_read_u16le(buf, len, 17, &img->max_chip_rev_full);
+	img->wp_pin = hdr[8];
+	img->spi_pin_drv[0] = hdr[9];
+	img->spi_pin_drv[1] = hdr[10];
+	img->spi_pin_drv[2] = hdr[11];
+	img->min_chip_rev = hdr[14];
+	img->min_chip_rev_full = get_le16(hdr + 15);
+	img->max_chip_rev_full = get_le16(hdr + 17);
 	img->hash_appended = b23;
 	copy_walk(img, w);
 
-	if (!all_bytes_are(buf, 19, 23, 0))
+	if (!bytes_are(hdr + 19, 4, 0))
 		ota_esp_image_add_finding(img, OTA_F_RESERVED_NONZERO, 0, 0);
 	if (img->segment_count > OTA_ESP_MAX_SEGMENTS) {
 		ota_esp_image_add_finding(img, OTA_F_TOO_MANY_SEGMENTS, img->segment_count,
@@ -667,13 +931,13 @@ parse_esp32_layout(const uint8_t *buf, size_t len, struct ota_esp_image *img, co
 	/* esp_app_desc_t is the first thing in segment 0 */
 	if (seg0->data_len >= 4) {
 		uint32_t magic = 0;
-		(void)ota_read_u32le(buf, len, seg0->data_offset, &magic);
+		(void)src_u32(s, seg0->data_offset, &magic);
 		if (magic == OTA_ESP_APP_DESC_MAGIC) {
 			if (seg0->data_len < APP_DESC_LEN) {
 				ota_esp_image_add_finding(img, OTA_F_SEGMENT0_SMALL, seg0->data_len, 0);
 			} else {
 				img->has_app_desc = true;
-				parse_app_desc(buf, len, seg0->data_offset, &img->app_desc);
+				parse_app_desc(s, seg0->data_offset, &img->app_desc);
 			}
 		} else if ((magic & 0xFF) == 0x50 && img->kind == OTA_IMAGE_ESP32_APP &&
 			   !addr_in(seg0->load_addr, 0x3C000000, 0x3F800000) &&
@@ -689,20 +953,20 @@ parse_esp32_layout(const uint8_t *buf, size_t len, struct ota_esp_image *img, co
 	if (img->kind != OTA_IMAGE_ESP8266_V3 && img->flash_size_code > 7)
 		ota_esp_image_add_finding(img, OTA_F_FLASH_SIZE_CODE, img->flash_size_code, 0);
 
-	if (img->image_len <= len)
-		parse_esp32_signatures(buf, len, img);
+	if (img->image_len > len)
+		return;
+	/* in a flash slot what follows the image is not part of it */
+	if (s->open_ended)
+		img->payload_len = img->image_len;
+	else
+		parse_esp32_signatures(s, img);
 }
 
-bool
-ota_esp8266_signed_split(const uint8_t *buf,
-			 size_t len,
-			 size_t payload_end_hint,
-			 size_t *payload_len,
-			 size_t *sig_len)
+/* the trailer length word @l of a file of @len bytes (see ota_esp8266_signed_split) */
+static bool
+signed_split_len(
+    size_t len, uint32_t l, size_t payload_end_hint, size_t *payload_len, size_t *sig_len)
 {
-	uint32_t l = 0;
-	if (len < 8 || !ota_read_u32le(buf, len, len - 4, &l))
-		return false;
 	if (l == 0 || l > 1024 || (size_t)l > len - 4)
 		return false;
 	if (payload_end_hint != 0) {
@@ -719,6 +983,25 @@ ota_esp8266_signed_split(const uint8_t *buf,
 	return true;
 }
 
+bool
+ota_esp8266_signed_split(
+    const uint8_t *buf, size_t len, size_t payload_end_hint, size_t *payload_len, size_t *sig_len)
+{
+	uint32_t l = 0;
+	if (len < 8 || !ota_read_u32le(buf, len, len - 4, &l))
+		return false;
+	return signed_split_len(len, l, payload_end_hint, payload_len, sig_len);
+}
+
+static bool
+src_signed_split(struct src *s, size_t payload_end_hint, size_t *payload_len, size_t *sig_len)
+{
+	uint32_t l = 0;
+	if (s->len < 8 || !src_u32(s, s->len - 4, &l))
+		return false;
+	return signed_split_len(s->len, l, payload_end_hint, payload_len, sig_len);
+}
+
 static void
 check_v1_entry(struct ota_esp_image *img)
 {
@@ -726,16 +1009,21 @@ check_v1_entry(struct ota_esp_image *img)
 		ota_esp_image_add_finding(img, OTA_F_ENTRY_UNUSUAL, img->entry_addr, 0);
 }
 
-/* the Arduino ESP8266 whole-file CRC at 0x1010 (elf2bin add_crc) */
+/*
+ * The Arduino ESP8266 whole-file CRC at 0x1010 (elf2bin add_crc) over @payload_len bytes;
+ * in a flash slot, which has no file length, over the length stored next to it
+ */
 static void
-check_arduino_crc(const uint8_t *buf, size_t payload_len, struct ota_esp_image *img)
+check_arduino_crc(struct src *s, size_t payload_len, struct ota_esp_image *img)
 {
 	static const uint8_t zeros[8] = {0};
 	uint32_t stored_len = 0;
-	uint32_t crc;
+	uint32_t crc = 0xFFFFFFFFu;
 
-	(void)ota_read_u32le(buf, payload_len, ARDUINO_CRC_LEN_OFFSET, &stored_len);
-	(void)ota_read_u32le(buf, payload_len, ARDUINO_CRC_VAL_OFFSET, &img->arduino_crc_stored);
+	if (ota_range_ok(payload_len, ARDUINO_CRC_LEN_OFFSET, 4))
+		(void)src_u32(s, ARDUINO_CRC_LEN_OFFSET, &stored_len);
+	if (ota_range_ok(payload_len, ARDUINO_CRC_VAL_OFFSET, 4))
+		(void)src_u32(s, ARDUINO_CRC_VAL_OFFSET, &img->arduino_crc_stored);
 	img->arduino_crc_len = stored_len;
 	if ((stored_len == 0 && img->arduino_crc_stored == 0) ||
 	    (stored_len == 0xFFFFFFFFu && img->arduino_crc_stored == 0xFFFFFFFFu)) {
@@ -743,15 +1031,25 @@ check_arduino_crc(const uint8_t *buf, size_t payload_len, struct ota_esp_image *
 		return;
 	}
 	img->arduino_crc_present = true;
-	if (stored_len != payload_len) {
+	if (s->open_ended) {
+		if (stored_len < img->image_len || stored_len > payload_len) {
+			ota_esp_image_add_finding(img, OTA_F_ARDUINO_CRC_LENGTH, stored_len,
+						  clamp_u32(img->image_len));
+			return;
+		}
+		payload_len = stored_len;
+		img->payload_len = payload_len;
+	} else if (stored_len != payload_len) {
 		ota_esp_image_add_finding(img, OTA_F_ARDUINO_CRC_LENGTH, stored_len,
 					  clamp_u32(payload_len));
 		return;
 	}
-	crc = ota_crc32_msb(0xFFFFFFFFu, buf, ARDUINO_CRC_LEN_OFFSET);
+	if (!src_stream(s, 0, ARDUINO_CRC_LEN_OFFSET, sink_crc32_msb, &crc))
+		return;
 	crc = ota_crc32_msb(crc, zeros, sizeof(zeros));
-	crc = ota_crc32_msb(crc, buf + ARDUINO_CRC_LEN_OFFSET + 8,
-			    payload_len - ARDUINO_CRC_LEN_OFFSET - 8);
+	if (!src_stream(s, ARDUINO_CRC_LEN_OFFSET + 8, payload_len - ARDUINO_CRC_LEN_OFFSET - 8,
+			sink_crc32_msb, &crc))
+		return;
 	img->arduino_crc_computed = crc;
 	if (crc == img->arduino_crc_stored)
 		ota_esp_image_add_finding(img, OTA_F_ARDUINO_CRC_OK, 0, 0);
@@ -761,31 +1059,37 @@ check_arduino_crc(const uint8_t *buf, size_t payload_len, struct ota_esp_image *
 }
 
 static void
-parse_arduino_sketch(const uint8_t *buf, size_t len, struct ota_esp_image *img)
+parse_arduino_sketch(struct src *s, struct ota_esp_image *img)
 {
 	struct walk w;
+	size_t len = s->len;
 	size_t hdr = OTA_ESP_ARDUINO_APP_OFFSET;
+	uint8_t h[ESP8266_HEADER_LEN];
 	uint8_t crc_bytes = 0;
 	size_t payload_len = len;
 	size_t sig_len = 0;
 
 	img->kind = OTA_IMAGE_ESP8266_ARDUINO;
 	img->header_offset = hdr;
-	img->segment_count = buf[hdr + 1];
-	(void)ota_read_u32le(buf, len, hdr + 4, &img->entry_addr);
+	if (!src_read(s, hdr, h, sizeof(h)))
+		return;
+	img->segment_count = h[1];
+	img->entry_addr = get_le32(h + 4);
 	if (img->segment_count == 0 || img->segment_count > OTA_ESP_MAX_SEGMENTS) {
 		ota_esp_image_add_finding(img, OTA_F_ARDUINO_APP_BAD, 0, 0);
 		return;
 	}
-	walk_segments(buf, len, hdr + ESP8266_HEADER_LEN, img->segment_count, &w);
+	walk_segments(s, hdr + ESP8266_HEADER_LEN, img->segment_count, &w);
 	copy_walk(img, &w);
 	if (!report_walk(img, &w))
 		return;
 
 	/* elf2bin computes the checksum before it stores the CRC words in .irom0.text */
 	if (w.checksum != w.checksum_stored && ota_range_ok(len, ARDUINO_CRC_LEN_OFFSET, 8)) {
-		for (size_t k = 0; k < 8; k++)
-			crc_bytes ^= buf[ARDUINO_CRC_LEN_OFFSET + k];
+		uint8_t words[8];
+		(void)src_read(s, ARDUINO_CRC_LEN_OFFSET, words, sizeof(words));
+		for (size_t k = 0; k < sizeof(words); k++)
+			crc_bytes ^= words[k];
 		if ((uint8_t)(w.checksum ^ crc_bytes) == w.checksum_stored)
 			img->checksum_computed = w.checksum_stored;
 	}
@@ -795,15 +1099,19 @@ parse_arduino_sketch(const uint8_t *buf, size_t len, struct ota_esp_image *img)
 	img->image_len = w.checksum_offset + 1;
 	check_v1_entry(img);
 
-	if (img->image_len < len &&
-	    ota_esp8266_signed_split(buf, len, img->image_len, &payload_len, &sig_len)) {
+	if (s->open_ended) {
+		img->payload_len = img->image_len;
+		check_arduino_crc(s, len, img);
+		return;
+	}
+	if (img->image_len < len && src_signed_split(s, img->image_len, &payload_len, &sig_len)) {
 		img->esp8266_sig_len = sig_len;
 		ota_esp_image_add_finding(img, OTA_F_SIG_ESP8266, clamp_u32(sig_len), 0);
 	}
 	img->payload_len = payload_len;
-	check_arduino_crc(buf, payload_len, img);
+	check_arduino_crc(s, payload_len, img);
 	if (img->esp8266_sig_len == 0)
-		report_trailing(img, buf, img->image_len, len);
+		report_trailing(img, s, img->image_len, len);
 }
 
 /* every segment in eboot's 4 KiB of IRAM at 0x4010F000 (A8266 bootloaders/eboot/eboot.ld) */
@@ -821,10 +1129,12 @@ segments_are_eboot(const struct walk *w)
 
 /* 0xE9 with the 8-byte header: a bare v1 image or the Arduino .bin */
 static void
-parse_esp8266_v1(const uint8_t *buf, size_t len, struct ota_esp_image *img, const struct walk *w)
+parse_esp8266_v1(struct src *s, struct ota_esp_image *img, const struct walk *w)
 {
+	size_t len = s->len;
 	size_t payload_len = len;
 	size_t sig_len = 0;
+	uint8_t sketch_magic = 0;
 
 	img->kind = OTA_IMAGE_ESP8266_V1;
 	img->chip = OTA_CHIP_ESP8266;
@@ -846,12 +1156,13 @@ parse_esp8266_v1(const uint8_t *buf, size_t len, struct ota_esp_image *img, cons
 	/* eboot first, sketch at 0x1000: the Arduino .bin */
 	if (w->checksum_offset < OTA_ESP_ARDUINO_APP_OFFSET &&
 	    ota_range_ok(len, OTA_ESP_ARDUINO_APP_OFFSET, ESP8266_HEADER_LEN) &&
-	    buf[OTA_ESP_ARDUINO_APP_OFFSET] == OTA_ESP_IMAGE_MAGIC) {
+	    src_read(s, OTA_ESP_ARDUINO_APP_OFFSET, &sketch_magic, 1) &&
+	    sketch_magic == OTA_ESP_IMAGE_MAGIC) {
 		img->eboot_len = w->checksum_offset + 1;
 		if (w->checksum_stored != w->checksum)
 			ota_esp_image_add_finding(img, OTA_F_CHECKSUM_MISMATCH, w->checksum_stored,
 						  w->checksum);
-		parse_arduino_sketch(buf, len, img);
+		parse_arduino_sketch(s, img);
 		return;
 	}
 
@@ -860,7 +1171,7 @@ parse_esp8266_v1(const uint8_t *buf, size_t len, struct ota_esp_image *img, cons
 	if (w->checksum_offset < OTA_ESP_ARDUINO_APP_OFFSET &&
 	    (segments_are_eboot(w) ||
 	     (w->checksum_offset + 1 < len &&
-	      all_bytes_are(buf, w->checksum_offset + 1,
+	      all_bytes_are(s, w->checksum_offset + 1,
 			    len < OTA_ESP_ARDUINO_APP_OFFSET ? len : OTA_ESP_ARDUINO_APP_OFFSET,
 			    0xAA)))) {
 		img->kind = OTA_IMAGE_ESP8266_ARDUINO;
@@ -879,27 +1190,33 @@ parse_esp8266_v1(const uint8_t *buf, size_t len, struct ota_esp_image *img, cons
 	img->image_len = w->checksum_offset + 1;
 	check_v1_entry(img);
 	ota_esp_image_add_finding(img, OTA_F_V1_NO_EBOOT, 0, 0);
-	if (img->image_len < len &&
-	    ota_esp8266_signed_split(buf, len, img->image_len, &payload_len, &sig_len)) {
+	if (s->open_ended) {
+		img->payload_len = img->image_len;
+		return;
+	}
+	if (img->image_len < len && src_signed_split(s, img->image_len, &payload_len, &sig_len)) {
 		img->esp8266_sig_len = sig_len;
 		img->payload_len = payload_len;
 		ota_esp_image_add_finding(img, OTA_F_SIG_ESP8266, clamp_u32(sig_len), 0);
 		return;
 	}
 	img->payload_len = img->image_len;
-	report_trailing(img, buf, img->image_len, len);
+	report_trailing(img, s, img->image_len, len);
 }
 
 /* 0xEA: Espressif NONOS SDK "v2" OTA image */
 static void
-parse_esp8266_v2(const uint8_t *buf, size_t len, struct ota_esp_image *img)
+parse_esp8266_v2(struct src *s, struct ota_esp_image *img)
 {
 	struct walk w;
-	uint32_t irom_addr = 0;
-	uint32_t irom_len = 0;
+	size_t len = s->len;
+	uint8_t h[16];
+	uint8_t h2[ESP8266_HEADER_LEN];
+	uint32_t irom_addr;
+	uint32_t irom_len;
 	size_t hdr2;
 	uint32_t crc_stored = 0;
-	uint32_t crc;
+	uint32_t crc = 0;
 
 	img->kind = OTA_IMAGE_ESP8266_V2;
 	img->chip = OTA_CHIP_ESP8266;
@@ -908,10 +1225,12 @@ parse_esp8266_v2(const uint8_t *buf, size_t len, struct ota_esp_image *img)
 		ota_esp_image_add_finding(img, OTA_F_TRUNCATED_HEADER, clamp_u32(len), 16);
 		return;
 	}
-	if (buf[1] != 4)
-		ota_esp_image_add_finding(img, OTA_F_V2_HEADER_COUNT, buf[1], 0);
-	(void)ota_read_u32le(buf, len, 8, &irom_addr);
-	(void)ota_read_u32le(buf, len, 12, &irom_len);
+	if (!src_read(s, 0, h, sizeof(h)))
+		return;
+	if (h[1] != 4)
+		ota_esp_image_add_finding(img, OTA_F_V2_HEADER_COUNT, h[1], 0);
+	irom_addr = get_le32(h + 8);
+	irom_len = get_le32(h + 12);
 	if (!ota_range_ok(len, 16, irom_len) || !ota_range_ok(len, 16 + (size_t)irom_len, 8)) {
 		size_t need = 16 + (size_t)irom_len + 8;
 		ota_esp_image_add_finding(img, OTA_F_SEGMENT_PAST_END, 0,
@@ -919,24 +1238,26 @@ parse_esp8266_v2(const uint8_t *buf, size_t len, struct ota_esp_image *img)
 		return;
 	}
 	hdr2 = 16 + (size_t)irom_len;
-	if (buf[hdr2] != OTA_ESP_IMAGE_MAGIC) {
+	if (!src_read(s, hdr2, h2, sizeof(h2)))
+		return;
+	if (h2[0] != OTA_ESP_IMAGE_MAGIC) {
 		ota_esp_image_add_finding(img, OTA_F_TRUNCATED_HEADER, clamp_u32(hdr2), 0);
 		return;
 	}
 	img->header_offset = hdr2;
-	img->segment_count = buf[hdr2 + 1];
-	img->flash_mode = buf[hdr2 + 2];
-	img->flash_size_code = (uint8_t)(buf[hdr2 + 3] >> 4);
-	img->flash_freq_code = (uint8_t)(buf[hdr2 + 3] & 0x0F);
+	img->segment_count = h2[1];
+	img->flash_mode = h2[2];
+	img->flash_size_code = (uint8_t)(h2[3] >> 4);
+	img->flash_freq_code = (uint8_t)(h2[3] & 0x0F);
 	img->flash_size = flash_size_bytes(OTA_CHIP_ESP8266, img->flash_size_code);
-	(void)ota_read_u32le(buf, len, hdr2 + 4, &img->entry_addr);
+	img->entry_addr = get_le32(h2 + 4);
 	if (img->segment_count == 0 || img->segment_count >= OTA_ESP_MAX_SEGMENTS) {
 		ota_esp_image_add_finding(img, img->segment_count == 0 ? OTA_F_NO_SEGMENTS
 								       : OTA_F_TOO_MANY_SEGMENTS,
 					  img->segment_count, OTA_ESP_MAX_SEGMENTS - 1);
 		return;
 	}
-	walk_segments(buf, len, hdr2 + ESP8266_HEADER_LEN, img->segment_count, &w);
+	walk_segments(s, hdr2 + ESP8266_HEADER_LEN, img->segment_count, &w);
 	/* list the irom segment first, as esptool does */
 	img->segments[0].load_addr = irom_addr;
 	img->segments[0].data_len = irom_len;
@@ -953,48 +1274,58 @@ parse_esp8266_v2(const uint8_t *buf, size_t len, struct ota_esp_image *img)
 	if (w.checksum_stored != w.checksum)
 		ota_esp_image_add_finding(img, OTA_F_CHECKSUM_MISMATCH, w.checksum_stored, w.checksum);
 	img->image_len = w.checksum_offset + 1 + 4;
-	if (!ota_read_u32le(buf, len, w.checksum_offset + 1, &crc_stored)) {
+	if (!src_u32(s, w.checksum_offset + 1, &crc_stored)) {
 		ota_esp_image_add_finding(img, OTA_F_CHECKSUM_MISSING, 0, 0);
 		return;
 	}
-	crc = ota_crc32_le(0, buf, w.checksum_offset + 1);
+	if (!src_stream(s, 0, w.checksum_offset + 1, sink_crc32_le, &crc))
+		return;
 	crc = (crc & 0x80000000u) ? crc ^ 0xFFFFFFFFu : crc + 1;
 	if (crc != crc_stored)
 		ota_esp_image_add_finding(img, OTA_F_V2_CRC_MISMATCH, crc_stored, crc);
 	check_v1_entry(img);
 	img->payload_len = img->image_len;
-	report_trailing(img, buf, img->image_len, len);
+	if (!s->open_ended)
+		report_trailing(img, s, img->image_len, len);
 }
 
 /* a whole-flash dump has the partition table at 0x8000; returns the first app's offset */
 static bool
-find_merged_flash(const uint8_t *buf, size_t len, uint32_t *app_offset)
+find_merged_flash(struct src *s, uint32_t *app_offset)
 {
+	size_t len = s->len;
 	uint16_t magic = 0;
-	if (!ota_read_u16le(buf, len, MERGED_PARTITION_TABLE_OFFSET, &magic) ||
-	    magic != PARTITION_MAGIC)
+	uint8_t head[2];
+
+	if (!src_u16(s, MERGED_PARTITION_TABLE_OFFSET, &magic) || magic != PARTITION_MAGIC)
 		return false;
-	if (!(buf[0] == 0xFF || buf[0] == OTA_ESP_IMAGE_MAGIC))
+	if (!src_read(s, 0, head, sizeof(head)))
 		return false;
-	if (buf[0] == OTA_ESP_IMAGE_MAGIC) {
+	if (!(head[0] == 0xFF || head[0] == OTA_ESP_IMAGE_MAGIC))
+		return false;
+	if (head[0] == OTA_ESP_IMAGE_MAGIC) {
 		/* only a bootloader at 0 (C3, S3, ...) that ends below the table makes a dump;
 		 * an app can hold AA 50 at 0x8000 in its segment data (esp-images.md 2.6.4) */
 		struct walk w;
-		walk_segments(buf, len, ESP32_HEADER_LEN, buf[1], &w);
-		if (buf[1] == 0 || buf[1] > OTA_ESP_MAX_SEGMENTS || !w.complete ||
+		walk_segments(s, ESP32_HEADER_LEN, head[1], &w);
+		if (head[1] == 0 || head[1] > OTA_ESP_MAX_SEGMENTS || !w.complete ||
 		    w.checksum_offset >= MERGED_PARTITION_TABLE_OFFSET)
 			return false;
 	}
 	*app_offset = 0;
-	for (size_t off = MERGED_PARTITION_TABLE_OFFSET; off + 32 <= MERGED_PARTITION_TABLE_OFFSET + 0xC00;
-	     off += 32) {
-		uint32_t offset = 0;
-		if (!ota_read_u16le(buf, len, off, &magic) || magic != PARTITION_MAGIC)
+	for (size_t off = MERGED_PARTITION_TABLE_OFFSET;
+	     off + 32 <= MERGED_PARTITION_TABLE_OFFSET + 0xC00; off += 32) {
+		/* magic, type, subtype, offset of one esp_partition_info_t */
+		uint8_t e[8];
+		size_t n;
+		if (off >= len || len - off < 2)
+			break;
+		n = len - off < sizeof(e) ? len - off : sizeof(e);
+		if (!src_read(s, off, e, n) || get_le16(e) != PARTITION_MAGIC)
 			break;
 		/* type app (0), subtype factory (0x00) or ota_0 (0x10) */
-		if (buf[off + 2] == 0 && (buf[off + 3] == 0x00 || buf[off + 3] == 0x10) &&
-		    ota_read_u32le(buf, len, off + 4, &offset)) {
-			*app_offset = offset;
+		if (n == sizeof(e) && e[2] == 0 && (e[3] == 0x00 || e[3] == 0x10)) {
+			*app_offset = get_le32(e + 4);
 			break;
 		}
 	}
@@ -1002,8 +1333,10 @@ find_merged_flash(const uint8_t *buf, size_t len, uint32_t *app_offset)
 }
 
 static void
-parse_e9(const uint8_t *buf, size_t len, struct ota_esp_image *img)
+parse_e9(struct src *s, struct ota_esp_image *img)
 {
+	size_t len = s->len;
+	uint8_t hdr[ESP32_HEADER_LEN];
 	struct walk w32;
 	struct walk w8266;
 	bool esp32_header = false;
@@ -1017,21 +1350,24 @@ parse_e9(const uint8_t *buf, size_t len, struct ota_esp_image *img)
 					  ESP8266_HEADER_LEN);
 		return;
 	}
-	img->segment_count = buf[1];
-	img->flash_mode = buf[2];
-	img->flash_size_code = (uint8_t)(buf[3] >> 4);
-	img->flash_freq_code = (uint8_t)(buf[3] & 0x0F);
-	(void)ota_read_u32le(buf, len, 4, &img->entry_addr);
+	ota_fill(hdr, 0, sizeof(hdr));
+	if (!src_read(s, 0, hdr, len < sizeof(hdr) ? len : sizeof(hdr)))
+		return;
+	img->segment_count = hdr[1];
+	img->flash_mode = hdr[2];
+	img->flash_size_code = (uint8_t)(hdr[3] >> 4);
+	img->flash_freq_code = (uint8_t)(hdr[3] & 0x0F);
+	img->entry_addr = get_le32(hdr + 4);
 
 	/* read it both ways (esp-images.md 2.6) */
-	walk_segments(buf, len, ESP8266_HEADER_LEN, buf[1], &w8266);
-	v1_ok = buf[1] > 0 && buf[1] <= OTA_ESP_MAX_SEGMENTS && walk_ok(&w8266);
+	walk_segments(s, ESP8266_HEADER_LEN, hdr[1], &w8266);
+	v1_ok = hdr[1] > 0 && hdr[1] <= OTA_ESP_MAX_SEGMENTS && walk_ok(&w8266);
 	if (len >= ESP32_HEADER_LEN) {
-		(void)ota_read_u16le(buf, len, 12, &chip_id);
-		esp32_header = buf[23] <= 1 && ota_chip_from_id(chip_id) != OTA_CHIP_UNKNOWN &&
-			       all_bytes_are(buf, 19, 23, 0);
-		walk_segments(buf, len, ESP32_HEADER_LEN, buf[1], &w32);
-		e32_ok = buf[1] > 0 && buf[1] <= OTA_ESP_MAX_SEGMENTS && walk_ok(&w32);
+		chip_id = get_le16(hdr + 12);
+		esp32_header = hdr[23] <= 1 && ota_chip_from_id(chip_id) != OTA_CHIP_UNKNOWN &&
+			       bytes_are(hdr + 19, 4, 0);
+		walk_segments(s, ESP32_HEADER_LEN, hdr[1], &w32);
+		e32_ok = hdr[1] > 0 && hdr[1] <= OTA_ESP_MAX_SEGMENTS && walk_ok(&w32);
 	}
 
 	if (v1_ok && esp32_header && e32_ok) {
@@ -1047,7 +1383,7 @@ parse_e9(const uint8_t *buf, size_t len, struct ota_esp_image *img)
 
 	if (!use_esp32) {
 		img->flash_size = flash_size_bytes(OTA_CHIP_ESP8266, img->flash_size_code);
-		parse_esp8266_v1(buf, len, img, &w8266);
+		parse_esp8266_v1(s, img, &w8266);
 		return;
 	}
 
@@ -1067,40 +1403,140 @@ parse_e9(const uint8_t *buf, size_t len, struct ota_esp_image *img)
 		}
 	}
 	img->flash_size = flash_size_bytes(img->chip, img->flash_size_code);
-	parse_esp32_layout(buf, len, img, &w32);
+	parse_esp32_layout(s, hdr, img, &w32);
 }
 
 bool
-ota_esp_image_parse(const uint8_t *buf, size_t len, struct ota_esp_image *img)
+ota_esp_image_parse_reader(const struct ota_reader *r, struct ota_esp_image *img)
 {
+	struct src s;
+	uint8_t head[2] = {0, 0};
 	uint32_t app_offset = 0;
 
 	ota_fill(img, 0, sizeof(*img));
-	img->file_len = len;
-	img->payload_len = len;
-	if (buf == NULL || len == 0) {
+	img->file_len = r != NULL ? r->size : 0;
+	img->payload_len = img->file_len;
+	if (r == NULL || r->size == 0 || (r->read == NULL && r->map == NULL)) {
 		ota_esp_image_add_finding(img, OTA_F_EMPTY, 0, 0);
 		return false;
 	}
-	if (len >= 2 && buf[0] == 0x1F && buf[1] == 0x8B) {
+	src_init(&s, r, img);
+	if (!src_read(&s, 0, head, s.len < 2 ? 1 : 2))
+		return false;
+	if (s.len >= 2 && head[0] == 0x1F && head[1] == 0x8B) {
 		img->kind = OTA_IMAGE_GZIP;
 		img->chip = OTA_CHIP_ESP8266;
 		ota_esp_image_add_finding(img, OTA_F_GZIP, 0, 0);
 		return true;
 	}
-	if (find_merged_flash(buf, len, &app_offset)) {
+	/* a slot holding an app is not a dump because of what lies at 0x8000 after it */
+	if (!s.open_ended && find_merged_flash(&s, &app_offset)) {
 		img->kind = OTA_IMAGE_MERGED_FLASH;
 		ota_esp_image_add_finding(img, OTA_F_MERGED_FLASH, app_offset, 0);
 		return false;
 	}
-	if (buf[0] == OTA_ESP_IMAGE_V2_MAGIC) {
-		parse_esp8266_v2(buf, len, img);
-	} else if (buf[0] == OTA_ESP_IMAGE_MAGIC) {
-		parse_e9(buf, len, img);
+	if (head[0] == OTA_ESP_IMAGE_V2_MAGIC) {
+		parse_esp8266_v2(&s, img);
+	} else if (head[0] == OTA_ESP_IMAGE_MAGIC) {
+		parse_e9(&s, img);
 	} else {
-		ota_esp_image_add_finding(img, OTA_F_NOT_ESP, buf[0], 0);
+		ota_esp_image_add_finding(img, OTA_F_NOT_ESP, head[0], 0);
 	}
 	return !ota_esp_image_has_errors(img);
+}
+
+bool
+ota_esp_image_check_digests_reader(const struct ota_reader *r,
+				   struct ota_esp_image *img,
+				   const struct ota_hash_ops *hash)
+{
+	struct src s;
+	uint8_t digest[OTA_SHA256_LEN];
+	bool ok = true;
+
+	if (r == NULL)
+		return false;
+	src_init(&s, r, img);
+	if (img->hash_present && ota_range_ok(s.len, img->hash_offset, OTA_SHA256_LEN)) {
+		if (!sha256_prefix(&s, hash, img->hash_offset, digest))
+			return false;
+		if (!src_read(&s, img->hash_offset, img->hash_stored, OTA_SHA256_LEN))
+			return false;
+		if (ota_compare(digest, img->hash_stored, OTA_SHA256_LEN) == 0) {
+			ota_esp_image_add_finding(img, OTA_F_HASH_OK, 0, 0);
+		} else {
+			ota_esp_image_add_finding(img, OTA_F_HASH_MISMATCH, 0, 0);
+			ok = false;
+		}
+	}
+	if (img->sig_blocks > 0 &&
+	    ota_range_ok(s.len, img->sig_sector_offset, OTA_ESP_SIG_SECTOR_LEN)) {
+		bool hashed = false;
+		for (uint8_t k = 0; k < img->sig_blocks && k < OTA_ESP_SIG_MAX_BLOCKS; k++) {
+			size_t blk = img->sig_sector_offset + (size_t)k * OTA_ESP_SIG_BLOCK_LEN;
+			uint8_t stored[OTA_SHA256_LEN];
+			/* SHA-384 (P-384) digests are left to the signature verifier */
+			if (img->sig_scheme[k] == OTA_SIG_ECDSA_P384 ||
+			    img->sig_scheme[k] == OTA_SIG_UNKNOWN)
+				continue;
+			if (!hashed) {
+				if (!sha256_prefix(&s, hash, img->sig_sector_offset, digest))
+					return false;
+				hashed = true;
+			}
+			if (!src_read(&s, blk + 4, stored, sizeof(stored)))
+				return false;
+			if (ota_compare(digest, stored, OTA_SHA256_LEN) != 0) {
+				ota_esp_image_add_finding(img, OTA_F_SIG_DIGEST_MISMATCH, k, 0);
+				ok = false;
+			}
+		}
+	}
+	return ok;
+}
+
+/* ---- the whole image in memory ---- */
+
+struct mem_image {
+	const uint8_t *buf;
+};
+
+static int
+mem_read(void *user, size_t off, uint8_t *out, size_t n)
+{
+	const struct mem_image *m = user;
+	ota_copy(out, m->buf + off, n);
+	return (int)n;
+}
+
+static const uint8_t *
+mem_map(void *user, size_t off, size_t n)
+{
+	const struct mem_image *m = user;
+	(void)n;
+	return m->buf + off;
+}
+
+static void
+mem_reader(struct ota_reader *r, struct mem_image *m, const uint8_t *buf, size_t len)
+{
+	ota_fill(r, 0, sizeof(*r));
+	m->buf = buf;
+	r->user = m;
+	if (buf != NULL) {
+		r->read = mem_read;
+		r->map = mem_map;
+	}
+	r->size = len;
+}
+
+bool
+ota_esp_image_parse(const uint8_t *buf, size_t len, struct ota_esp_image *img)
+{
+	struct mem_image m;
+	struct ota_reader r;
+	mem_reader(&r, &m, buf, len);
+	return ota_esp_image_parse_reader(&r, img);
 }
 
 bool
@@ -1109,39 +1545,8 @@ ota_esp_image_check_digests(const uint8_t *buf,
 			    struct ota_esp_image *img,
 			    const struct ota_hash_ops *hash)
 {
-	uint8_t digest[OTA_SHA256_LEN];
-	bool ok = true;
-
-	if (img->hash_present && ota_range_ok(len, img->hash_offset, OTA_SHA256_LEN)) {
-		if (ota_hash_buffer(hash, OTA_HASH_SHA256, buf, img->hash_offset, digest) != 0)
-			return false;
-		if (ota_compare(digest, buf + img->hash_offset, OTA_SHA256_LEN) == 0) {
-			ota_esp_image_add_finding(img, OTA_F_HASH_OK, 0, 0);
-		} else {
-			ota_esp_image_add_finding(img, OTA_F_HASH_MISMATCH, 0, 0);
-			ok = false;
-		}
-	}
-	if (img->sig_blocks > 0 && ota_range_ok(len, img->sig_sector_offset, OTA_ESP_SIG_SECTOR_LEN)) {
-		bool hashed = false;
-		for (uint8_t k = 0; k < img->sig_blocks; k++) {
-			const uint8_t *blk =
-			    buf + img->sig_sector_offset + (size_t)k * OTA_ESP_SIG_BLOCK_LEN;
-			/* SHA-384 (P-384) digests are left to the signature verifier */
-			if (img->sig_scheme[k] == OTA_SIG_ECDSA_P384 ||
-			    img->sig_scheme[k] == OTA_SIG_UNKNOWN)
-				continue;
-			if (!hashed) {
-				if (ota_hash_buffer(hash, OTA_HASH_SHA256, buf,
-						    img->sig_sector_offset, digest) != 0)
-					return false;
-				hashed = true;
-			}
-			if (ota_compare(digest, blk + 4, OTA_SHA256_LEN) != 0) {
-				ota_esp_image_add_finding(img, OTA_F_SIG_DIGEST_MISMATCH, k, 0);
-				ok = false;
-			}
-		}
-	}
-	return ok;
+	struct mem_image m;
+	struct ota_reader r;
+	mem_reader(&r, &m, buf, buf != NULL ? len : 0);
+	return ota_esp_image_check_digests_reader(&r, img, hash);
 }

@@ -13,14 +13,6 @@
 #include "ota/ota-errors.h"
 #include "ota/ota-util.h"
 
-#define ESP32_HEADER_LEN 24u
-#define ESP8266_HEADER_LEN 8u
-#define SEGMENT_HEADER_LEN 8u
-#define SEGMENT_LEN_MAX (16u * 1024u * 1024u)
-#define APP_DESC_LEN 256u
-/* what ota_image_info needs of esp_app_desc_t: magic .. project_name */
-#define APP_DESC_HEAD_LEN 80u
-#define ESP8266_SKETCH_OFFSET 0x1000u
 #define MIN_SCRATCH 64u
 
 /* ---- small helpers ---- */
@@ -670,280 +662,203 @@ ota_slots_get_state(const struct ota_slots *s, int slot, uint32_t *state)
 	return OTA_E_NOT_FOUND;
 }
 
-/* ---- image verification (esp_image_verify), streamed through the scratch buffer ---- */
+/* ---- image verification (esp_image_verify): the shared parser reading flash ---- */
 
 /*
- * The parser in ota-esp-image.c wants the whole image in one buffer, which a device does
- * not have, so this walk reads flash in scratch-sized pieces and applies the rules the
- * bootloader applies (esp_image_format.c): magic, chip id and revision, segment count and
- * lengths, segments inside the partition, segment 0 holding esp_app_desc_t, the XOR
- * checksum and the appended SHA-256. The tests check that it agrees with
- * ota_esp_image_parse() + ota_esp_image_check_digests() on the same bytes.
+ * The image is read by the parser the desktop pre-flight uses (ota-esp-image.c), through
+ * a reader over flash that overlays the bytes an unfinished update still holds back in
+ * RAM; only the device's own acceptance policy is here.
  */
-struct img_src {
+struct flash_image {
 	const struct ota_slots *s;
 	uint32_t base;	     /* flash address of byte 0 */
-	uint32_t limit;	     /* bytes that may belong to the image */
 	const uint8_t *head; /* replaces [0, head_len) while the real bytes are held back */
 	uint32_t head_len;
+	int rc; /* the first flash error */
 };
 
 static int
-src_read(const struct img_src *src, uint32_t off, uint8_t *buf, uint32_t len)
+flash_image_read(void *user, size_t off, uint8_t *buf, size_t len)
 {
+	struct flash_image *fi = user;
 	int rc;
-	if (off > src->limit || len > src->limit - off)
-		return OTA_E_BAD_IMAGE;
-	rc = flash_read(src->s->cfg.flash, src->base + off, buf, len);
-	if (rc != OTA_OK)
-		return rc;
-	if (src->head != NULL && off < src->head_len) {
-		uint32_t n = src->head_len - off;
-		if (n > len)
-			n = len;
-		ota_copy(buf, src->head + off, n);
-	}
-	return OTA_OK;
-}
-
-/* feed [off, off + len) to the XOR checksum and, if @sha, to SHA-256 (and MD5 if @md5) */
-static int
-src_stream(
-    const struct img_src *src, uint32_t off, uint32_t len, uint8_t *xor_io, bool sha, bool md5)
-{
-	const struct ota_slots *s = src->s;
-	uint8_t *buf = s->cfg.scratch;
-	uint32_t cap = s->cfg.scratch_len > 0x10000u ? 0x10000u : (uint32_t)s->cfg.scratch_len;
-	while (len > 0) {
-		uint32_t n = len < cap ? len : cap;
-		int rc = src_read(src, off, buf, n);
-		if (rc != OTA_OK)
-			return rc;
-		if (xor_io != NULL) {
-			uint8_t x = *xor_io;
-			for (uint32_t i = 0; i < n; i++)
-				x ^= buf[i];
-			*xor_io = x;
-		}
-		if (sha && hash_update(s->cfg.hash, OTA_HASH_SHA256, buf, n) != OTA_OK)
-			return OTA_E_CRYPTO;
-		if (md5 && hash_update(s->cfg.hash, OTA_HASH_MD5, buf, n) != OTA_OK)
-			return OTA_E_CRYPTO;
-		off += n;
-		len -= n;
-	}
-	return OTA_OK;
-}
-
-static int
-check_app_desc(const struct img_src *src,
-	       uint32_t data_off,
-	       uint32_t data_len,
-	       struct ota_image_info *info)
-{
-	uint8_t d[APP_DESC_HEAD_LEN];
-	int rc;
-	if (data_len < APP_DESC_LEN)
-		return OTA_E_BAD_IMAGE;
-	rc = src_read(src, data_off, d, sizeof(d));
-	if (rc != OTA_OK)
-		return rc;
-	if (get_le32(d) != OTA_ESP_APP_DESC_MAGIC)
-		return OTA_E_BAD_IMAGE;
-	info->secure_version = get_le32(d + 4);
-	copy_cstr(info->version, sizeof(info->version), d + 16, 32);
-	copy_cstr(info->project_name, sizeof(info->project_name), d + 48, 32);
-	return OTA_OK;
-}
-
-/* walk @count segments from @off; returns the offset after the checksum byte in *end */
-static int
-walk_segments(const struct img_src *src,
-	      uint32_t off,
-	      unsigned count,
-	      bool sha,
-	      bool app,
-	      struct ota_image_info *info,
-	      uint32_t *end)
-{
-	uint8_t x = 0xEF;
-	uint8_t tail[16];
-	uint32_t padded;
-	uint32_t tail_len;
-	int rc;
-
-	for (unsigned i = 0; i < count; i++) {
-		uint8_t sh[SEGMENT_HEADER_LEN];
-		uint32_t dlen;
-		uint32_t data_off;
-		rc = src_read(src, off, sh, sizeof(sh));
-		if (rc != OTA_OK)
-			return rc;
-		if (sha && hash_update(src->s->cfg.hash, OTA_HASH_SHA256, sh, sizeof(sh)) != OTA_OK)
-			return OTA_E_CRYPTO;
-		dlen = get_le32(sh + 4);
-		data_off = off + SEGMENT_HEADER_LEN;
-		if (dlen % 4 != 0 || dlen >= SEGMENT_LEN_MAX || dlen > src->limit - data_off)
-			return OTA_E_BAD_IMAGE;
-		if (i == 0 && app) {
-			rc = check_app_desc(src, data_off, dlen, info);
-			if (rc != OTA_OK)
-				return rc;
-		}
-		rc = src_stream(src, data_off, dlen, &x, sha, false);
-		if (rc != OTA_OK)
-			return rc;
-		off = data_off + dlen;
-	}
-	/* zero padding, then the checksum as the last byte of a 16-byte block */
-	padded = ((off + 1 + 15) & ~15u);
-	tail_len = padded - off;
-	rc = src_read(src, off, tail, tail_len);
-	if (rc != OTA_OK)
-		return rc;
-	if (sha && hash_update(src->s->cfg.hash, OTA_HASH_SHA256, tail, tail_len) != OTA_OK)
-		return OTA_E_CRYPTO;
-	if (tail[tail_len - 1] != x)
-		return OTA_E_CHECKSUM;
-	*end = padded;
-	return OTA_OK;
-}
-
-/* everything up to the stored digest; the caller runs the SHA-256 when @sha */
-static int
-verify_esp32_body(const struct img_src *src,
-		  const uint8_t *hdr,
-		  bool sha,
-		  struct ota_image_info *info)
-{
-	uint32_t end = 0;
-	int rc;
-	if (sha && hash_update(src->s->cfg.hash, OTA_HASH_SHA256, hdr, ESP32_HEADER_LEN) != OTA_OK)
-		return OTA_E_CRYPTO;
-	rc = walk_segments(src, ESP32_HEADER_LEN, hdr[1], sha, true, info, &end);
-	if (rc != OTA_OK)
-		return rc;
-	info->image_len = end;
-	if (sha)
-		return src_read(src, end, info->sha256, OTA_SHA256_LEN);
-	return OTA_OK;
-}
-
-static int
-verify_esp32(const struct img_src *src, struct ota_image_info *info)
-{
-	const struct ota_slots *s = src->s;
-	uint8_t hdr[ESP32_HEADER_LEN];
-	uint8_t digest[OTA_SHA256_LEN];
-	uint16_t chip_id;
-	uint16_t min_rev;
-	uint16_t max_rev;
-	bool sha;
-	int rc;
-
-	rc = src_read(src, 0, hdr, sizeof(hdr));
-	if (rc != OTA_OK)
-		return rc;
-	if (hdr[0] != OTA_ESP_IMAGE_MAGIC)
-		return OTA_E_BAD_MAGIC;
-	chip_id = get_le16(hdr + 12);
-	min_rev = get_le16(hdr + 15);
-	max_rev = get_le16(hdr + 17);
-	info->chip_id = chip_id;
-	info->segment_count = hdr[1];
-	info->entry_addr = get_le32(hdr + 4);
-	/* bootloader_common_check_chip_validity */
-	if (ota_chip_from_id(chip_id) != s->cfg.chip)
-		return OTA_E_WRONG_CHIP;
-	if (s->cfg.chip_rev < min_rev ||
-	    (max_rev != 0 && max_rev != 0xFFFF && s->cfg.chip_rev > max_rev))
-		return OTA_E_WRONG_CHIP;
-	if (hdr[1] == 0 || hdr[1] > OTA_ESP_MAX_SEGMENTS || hdr[23] > 1)
-		return OTA_E_BAD_IMAGE;
-	sha = hdr[23] == 1;
-	info->hash_appended = sha;
-	if (!sha)
-		return verify_esp32_body(src, hdr, false, info);
-
-	rc = hash_begin(s->cfg.hash, OTA_HASH_SHA256);
-	if (rc != OTA_OK)
-		return rc;
-	rc = verify_esp32_body(src, hdr, true, info);
+	/* fewer bytes than asked for is fine by the parser, which asks for 64 KiB at most */
+	if (len > 0x10000u)
+		len = 0x10000u;
+	rc = flash_read(fi->s->cfg.flash, fi->base + (uint32_t)off, buf, len);
 	if (rc != OTA_OK) {
-		hash_drop(s->cfg.hash, OTA_HASH_SHA256);
-		return rc;
+		if (fi->rc == OTA_OK)
+			fi->rc = rc;
+		return -1;
 	}
-	rc = hash_finish(s->cfg.hash, OTA_HASH_SHA256, digest);
-	if (rc != OTA_OK)
-		return rc;
-	if (ota_compare(digest, info->sha256, OTA_SHA256_LEN) != 0)
-		return OTA_E_SHA256;
-	info->image_len += OTA_SHA256_LEN;
-	return OTA_OK;
+	if (fi->head != NULL && off < fi->head_len) {
+		size_t n = fi->head_len - off;
+		ota_copy(buf, fi->head + off, n < len ? n : len);
+	}
+	return (int)len;
 }
 
-/* one v1 image (8-byte header) at @off */
-static int
-verify_v1_at(const struct img_src *src, uint32_t off, struct ota_image_info *info, uint32_t *end)
+static void
+flash_image_reader(struct ota_reader *r, struct flash_image *fi, uint32_t size, bool open_ended)
 {
-	uint8_t hdr[ESP8266_HEADER_LEN];
-	int rc = src_read(src, off, hdr, sizeof(hdr));
-	if (rc != OTA_OK)
-		return rc;
-	if (hdr[0] != OTA_ESP_IMAGE_MAGIC)
+	ota_fill(r, 0, sizeof(*r));
+	r->user = fi;
+	r->read = flash_image_read;
+	r->size = size;
+	r->scratch = fi->s->cfg.scratch;
+	r->scratch_len = fi->s->cfg.scratch_len;
+	r->open_ended = open_ended;
+}
+
+static bool
+has_finding(const struct ota_esp_image *img, enum ota_finding_code code)
+{
+	for (uint8_t i = 0; i < img->n_findings; i++) {
+		if (img->findings[i].code == code)
+			return true;
+	}
+	return false;
+}
+
+/* the kinds this device's loader runs */
+static bool
+kind_bootable(const struct ota_slots *s, enum ota_image_kind kind)
+{
+	if (s->cfg.chip == OTA_CHIP_ESP8266)
+		/* the ROM loader reads 8-byte headers: a v1 image, or eboot + sketch */
+		return kind == OTA_IMAGE_ESP8266_V1 || kind == OTA_IMAGE_ESP8266_ARDUINO;
+	return kind == OTA_IMAGE_ESP32_APP;
+}
+
+/*
+ * The device's verdict on a parse result, before the digests: what the second-stage
+ * bootloader refuses (bootloader_common_check_chip_validity, esp_image_verify), and
+ * no esp_app_desc_t, which esp_ota_get_partition_description() needs
+ */
+static int
+image_verdict(const struct ota_slots *s, const struct ota_esp_image *img, uint32_t slot_size)
+{
+	bool checksum = false;
+	bool signature = false;
+
+	/* not 0xE9: a blank or half-written slot, gzip, an Espressif NONOS v2 image */
+	if (has_finding(img, OTA_F_NOT_ESP) || img->kind == OTA_IMAGE_GZIP ||
+	    img->kind == OTA_IMAGE_ESP8266_V2)
 		return OTA_E_BAD_MAGIC;
-	if (hdr[1] == 0 || hdr[1] > OTA_ESP_MAX_SEGMENTS)
+	if (img->kind == OTA_IMAGE_UNKNOWN || img->kind == OTA_IMAGE_MERGED_FLASH)
 		return OTA_E_BAD_IMAGE;
-	info->segment_count = hdr[1];
-	info->entry_addr = get_le32(hdr + 4);
-	return walk_segments(src, off + ESP8266_HEADER_LEN, hdr[1], false, false, info, end);
-}
-
-/* ESP8266: a v1 image, and for the Arduino .bin also the sketch image at 0x1000 */
-static int
-verify_esp8266(const struct img_src *src, struct ota_image_info *info)
-{
-	uint32_t end = 0;
-	uint8_t magic = 0;
-	int rc = verify_v1_at(src, 0, info, &end);
-	if (rc != OTA_OK)
-		return rc;
-	info->chip_id = 0xFFFF;
-	info->image_len = end;
-	if (end <= ESP8266_SKETCH_OFFSET &&
-	    src_read(src, ESP8266_SKETCH_OFFSET, &magic, 1) == OTA_OK &&
-	    magic == OTA_ESP_IMAGE_MAGIC) {
-		rc = verify_v1_at(src, ESP8266_SKETCH_OFFSET, info, &end);
-		if (rc != OTA_OK)
-			return rc;
-		info->image_len = end;
+	if (s->cfg.chip == OTA_CHIP_ESP8266) {
+		/* an ESP32-layout image means nothing to the ESP8266 loader */
+		if (!kind_bootable(s, img->kind))
+			return OTA_E_BAD_IMAGE;
+	} else {
+		if (img->chip != s->cfg.chip)
+			return OTA_E_WRONG_CHIP;
+		if (s->cfg.chip_rev < img->min_chip_rev_full ||
+		    (img->max_chip_rev_full != 0 && img->max_chip_rev_full != 0xFFFF &&
+		     s->cfg.chip_rev > img->max_chip_rev_full))
+			return OTA_E_WRONG_CHIP;
+		if (!kind_bootable(s, img->kind))
+			return OTA_E_BAD_IMAGE;
 	}
+	if (img->image_len > slot_size)
+		return OTA_E_NO_SPACE;
+	for (uint8_t i = 0; i < img->n_findings; i++) {
+		const struct ota_finding *f = &img->findings[i];
+		if (f->severity != OTA_SEV_ERROR)
+			continue;
+		switch ((enum ota_finding_code)f->code) {
+		case OTA_F_CHECKSUM_MISMATCH:
+		case OTA_F_ARDUINO_CRC_MISMATCH:
+			checksum = true;
+			break;
+		case OTA_F_SIG_SBV2_BAD_BLOCK:
+			signature = true;
+			break;
+		default:
+			/* layout: segments, lengths, alignment, truncation, a bootloader */
+			return OTA_E_BAD_IMAGE;
+		}
+	}
+	if (checksum)
+		return OTA_E_CHECKSUM;
+	if (signature)
+		return OTA_E_SIGNATURE;
+	if (s->cfg.chip != OTA_CHIP_ESP8266 && !img->has_app_desc)
+		return OTA_E_BAD_IMAGE;
 	return OTA_OK;
 }
 
-static int
-verify_image(const struct img_src *src, struct ota_image_info *info)
+static void
+image_info_fill(struct ota_image_info *info, const struct ota_esp_image *img)
 {
+	bool esp8266 = img->kind == OTA_IMAGE_ESP8266_V1 || img->kind == OTA_IMAGE_ESP8266_ARDUINO;
 	ota_fill(info, 0, sizeof(*info));
-	if (src->s->cfg.chip == OTA_CHIP_ESP8266)
-		return verify_esp8266(src, info);
-	return verify_esp32(src, info);
+	info->image_len = (uint32_t)img->image_len;
+	info->chip_id = esp8266 ? 0xFFFF : img->chip_id;
+	info->segment_count = img->segment_count;
+	info->entry_addr = img->entry_addr;
+	info->hash_appended = img->hash_appended == 1;
+	if (img->has_app_desc) {
+		info->secure_version = img->app_desc.secure_version;
+		ota_copy(info->version, img->app_desc.version, sizeof(info->version));
+		ota_copy(info->project_name, img->app_desc.project_name,
+			 sizeof(info->project_name));
+	}
+}
+
+/*
+ * @size bytes of flash from fi->base: a slot (@open_ended, the image ends where its
+ * structure says) or exactly the bytes an update received
+ */
+static int
+verify_image(struct flash_image *fi,
+	     uint32_t size,
+	     bool open_ended,
+	     uint32_t slot_size,
+	     struct ota_image_info *info)
+{
+	const struct ota_slots *s = fi->s;
+	struct ota_esp_image img;
+	struct ota_reader r;
+	int rc;
+
+	fi->rc = OTA_OK;
+	flash_image_reader(&r, fi, size, open_ended);
+	(void)ota_esp_image_parse_reader(&r, &img);
+	image_info_fill(info, &img);
+	if (fi->rc != OTA_OK)
+		return fi->rc;
+	rc = image_verdict(s, &img, slot_size);
+	if (rc != OTA_OK)
+		return rc;
+	if (!img.hash_present && img.sig_blocks == 0)
+		return OTA_OK;
+	if (!ota_esp_image_check_digests_reader(&r, &img, s->cfg.hash)) {
+		if (fi->rc != OTA_OK)
+			return fi->rc;
+		if (has_finding(&img, OTA_F_HASH_MISMATCH))
+			return OTA_E_SHA256;
+		return has_finding(&img, OTA_F_SIG_DIGEST_MISMATCH) ? OTA_E_SIGNATURE
+								    : OTA_E_CRYPTO;
+	}
+	ota_copy(info->sha256, img.hash_stored, OTA_SHA256_LEN);
+	return OTA_OK;
 }
 
 int
 ota_slots_verify(const struct ota_slots *s, int slot, struct ota_image_info *info)
 {
 	struct ota_image_info local;
-	struct img_src src;
+	struct flash_image fi;
 	const struct ota_partition *p = ota_slots_app(s, slot);
 	if (p == NULL)
 		return OTA_E_NOT_FOUND;
-	src.s = s;
-	src.base = p->offset;
-	src.limit = p->size;
-	src.head = NULL;
-	src.head_len = 0;
-	return verify_image(&src, info != NULL ? info : &local);
+	fi.s = s;
+	fi.base = p->offset;
+	fi.head = NULL;
+	fi.head_len = 0;
+	return verify_image(&fi, p->size, true, p->size, info != NULL ? info : &local);
 }
 
 /* ---- app-side otadata operations ---- */
@@ -1382,19 +1297,29 @@ update_close(struct ota_update *u)
 	u->slots->update_open = false;
 }
 
-/* MD5 of [0, written) as the slot will hold it */
+/* MD5 of [0, written) as the slot will hold it: the uploader's bytes, whatever they are */
 static int
-check_md5(struct ota_update *u, const struct img_src *src)
+check_md5(struct ota_update *u, struct flash_image *fi)
 {
 	const struct ota_hash_ops *h = u->slots->cfg.hash;
+	uint8_t *buf = u->slots->cfg.scratch;
+	uint32_t cap =
+	    u->slots->cfg.scratch_len > 0x10000u ? 0x10000u : (uint32_t)u->slots->cfg.scratch_len;
 	uint8_t md5[OTA_MD5_LEN];
+	uint32_t off = 0;
 	int rc = hash_begin(h, OTA_HASH_MD5);
 	if (rc != OTA_OK)
 		return rc;
-	rc = src_stream(src, 0, u->written, NULL, false, true);
-	if (rc != OTA_OK) {
-		hash_drop(h, OTA_HASH_MD5);
-		return rc;
+	fi->rc = OTA_OK;
+	while (off < u->written) {
+		uint32_t n = u->written - off < cap ? u->written - off : cap;
+		rc = flash_image_read(fi, off, buf, n) < 0 ? fi->rc
+							   : hash_update(h, OTA_HASH_MD5, buf, n);
+		if (rc != OTA_OK) {
+			hash_drop(h, OTA_HASH_MD5);
+			return rc;
+		}
+		off += n;
 	}
 	rc = hash_finish(h, OTA_HASH_MD5, md5);
 	if (rc != OTA_OK)
@@ -1407,7 +1332,7 @@ update_finish(struct ota_update *u, struct ota_image_info *info)
 {
 	const struct ota_flash_ops *f = u->slots->cfg.flash;
 	uint8_t back[OTA_FLASH_MAX_ALIGN];
-	struct img_src src;
+	struct flash_image fi;
 	int rc;
 
 	if (u->written == 0)
@@ -1424,18 +1349,19 @@ update_finish(struct ota_update *u, struct ota_image_info *info)
 		u->tail_len = 0;
 	}
 
-	src.s = u->slots;
-	src.base = u->part->offset;
-	src.limit = u->written;
-	src.head = u->head;
-	src.head_len = u->hold;
+	fi.s = u->slots;
+	fi.base = u->part->offset;
+	fi.head = u->head;
+	fi.head_len = u->hold;
+	fi.rc = OTA_OK;
 	if (u->has_md5) {
-		rc = check_md5(u, &src);
+		rc = check_md5(u, &fi);
 		if (rc != OTA_OK)
 			return rc;
 	}
+	/* exactly the received bytes: the same findings the desktop pre-flight reports */
 	if (u->is_app) {
-		rc = verify_image(&src, info);
+		rc = verify_image(&fi, u->written, false, u->part->size, info);
 		if (rc != OTA_OK)
 			return rc;
 	}

@@ -253,6 +253,10 @@ fleet_image_finding_message(const struct ota_finding *f)
 				       a, b);
 	case OTA_F_ARDUINO_NO_CRC:
 		return g_strdup(_("No whole-file CRC (built by an older tool chain)"));
+	case OTA_F_READ_ERROR:
+		return g_strdup_printf(_("The image could not be read at offset 0x%X: check the "
+					 "file or the storage it is on and try again"),
+				       a);
 	case OTA_F_GZIP:
 	case OTA_F_LAST:
 	default:

@@ -633,6 +633,304 @@ START_TEST(test_names_and_tables)
 }
 END_TEST
 
+/* --- the reader interface: however the bytes are cut, the result is the same --- */
+
+/* hands out at most @piece bytes per read(), fails any read that covers @fail_at */
+typedef struct {
+	const guint8 *data;
+	gsize len;
+	gsize piece;
+	gsize fail_at;
+	guint calls;
+	gboolean outside; /* the parser asked for bytes outside [0, size) */
+	gsize biggest;
+} AwkwardReader;
+
+static int
+awkward_read(void *user, size_t off, uint8_t *buf, size_t len)
+{
+	AwkwardReader *ar = user;
+	gsize n = MIN(len, ar->piece);
+	ar->calls++;
+	ar->biggest = MAX(ar->biggest, len);
+	if (len == 0 || off > ar->len || len > ar->len - off) {
+		ar->outside = TRUE;
+		return -1;
+	}
+	if (ar->fail_at >= off && ar->fail_at < off + n)
+		return -7;
+	memcpy(buf, ar->data + off, n);
+	return (int)n;
+}
+
+static void
+awkward_init(AwkwardReader *ar,
+	     struct ota_reader *r,
+	     const guint8 *data,
+	     gsize len,
+	     gsize piece,
+	     guint8 *scratch,
+	     gsize scratch_len)
+{
+	memset(ar, 0, sizeof(*ar));
+	ar->data = data;
+	ar->len = len;
+	ar->piece = piece;
+	ar->fail_at = G_MAXSIZE;
+	memset(r, 0, sizeof(*r));
+	r->user = ar;
+	r->read = awkward_read;
+	r->size = len;
+	r->scratch = scratch;
+	r->scratch_len = scratch_len;
+}
+
+static guint
+count_finding(const struct ota_esp_image *img, enum ota_finding_code code)
+{
+	guint n = 0;
+	for (guint i = 0; i < img->n_findings; i++)
+		n += img->findings[i].code == code;
+	return n;
+}
+
+/* the memory parse (+ digests) of @data, and the same through readers cut every which way */
+static void
+check_readers_agree(const guint8 *data, gsize len, const gchar *what)
+{
+	static const struct {
+		gsize piece;
+		gsize scratch_len; /* 0: no scratch buffer, the parser's own on the stack */
+	} cuts[] = {{1, 1}, {1, 0}, {7, 7}, {7, 64}, {4096, 4096}, {4096, 0}, {100000, 3}};
+	HashState st = {NULL, 0};
+	struct ota_hash_ops ops = {&st, hash_begin, hash_update, hash_finish};
+	struct ota_esp_image ref;
+	struct ota_esp_image got;
+	gboolean ref_ok;
+	gboolean ref_digests;
+
+	memset(&ref, 0xA5, sizeof(ref));
+	ref_ok = ota_esp_image_parse(data, len, &ref);
+	ref_digests = ota_esp_image_check_digests(data, len, &ref, &ops);
+	ck_assert_msg(count_finding(&ref, OTA_F_READ_ERROR) == 0, "%s", what);
+	for (guint c = 0; c < G_N_ELEMENTS(cuts); c++) {
+		g_autofree guint8 *scratch =
+		    cuts[c].scratch_len ? g_malloc(cuts[c].scratch_len) : NULL;
+		AwkwardReader ar;
+		struct ota_reader r;
+		gboolean ok;
+		awkward_init(&ar, &r, data, len, cuts[c].piece, scratch, cuts[c].scratch_len);
+		memset(&got, 0x5A, sizeof(got));
+		ok = ota_esp_image_parse_reader(&r, &got);
+		ck_assert_msg(ok == ref_ok, "%s, pieces of %zu: %d vs %d", what, cuts[c].piece, ok,
+			      ref_ok);
+		ok = ota_esp_image_check_digests_reader(&r, &got, &ops);
+		ck_assert_msg(ok == ref_digests, "%s, pieces of %zu: digests", what, cuts[c].piece);
+		ck_assert_msg(memcmp(&ref, &got, sizeof(ref)) == 0,
+			      "%s, pieces of %zu, scratch %zu", what, cuts[c].piece,
+			      cuts[c].scratch_len);
+		ck_assert(!ar.outside);
+		ck_assert_uint_le(ar.biggest, 65536);
+		/* big pieces and a big scratch buffer: chunks, never byte by byte */
+		if (cuts[c].piece == 4096 && cuts[c].scratch_len == 4096)
+			ck_assert_msg(ar.calls <= 6 * (len / 4096 + 1) + 64,
+				      "%s: %u reads of %zu bytes", what, ar.calls, len);
+	}
+	g_clear_pointer(&st.sum, g_checksum_free);
+}
+
+START_TEST(test_reader_kinds)
+{
+	FleetTestImageOptions small = {.small = TRUE};
+	g_autoptr(FleetTestImage) t = fleet_test_image_new((FleetTestImageKind)_i, NULL);
+	g_autoptr(FleetTestImage) s = fleet_test_image_new((FleetTestImageKind)_i, &small);
+	check_readers_agree(t->data->data, t->data->len, fleet_test_image_kind_to_string(t->kind));
+	check_readers_agree(s->data->data, s->data->len, fleet_test_image_kind_to_string(s->kind));
+}
+END_TEST
+
+/* every named corruption, cut at many lengths: the damaged paths agree too */
+START_TEST(test_reader_corruptions)
+{
+	const gchar *const *names = fleet_test_image_names();
+	FleetTestImageOptions small = {.small = TRUE};
+	for (guint i = 0; names[i] != NULL; i++) {
+		g_autoptr(FleetTestImage) t = fleet_test_image_new_named(names[i], &small);
+		gsize len = t->data->len;
+		ck_assert_ptr_nonnull(t);
+		for (gsize cut = 0; cut <= len; cut += (cut < 64 ? 1 : 97)) {
+			g_autofree gchar *what = g_strdup_printf("%s cut to %zu", names[i], cut);
+			check_readers_agree(t->data->data, cut, what);
+		}
+		check_readers_agree(t->data->data, len, names[i]);
+	}
+}
+END_TEST
+
+/* a read that fails is one error finding; what the parser did not need to read is not */
+START_TEST(test_reader_failure)
+{
+	static const FleetTestImageKind kinds[] = {
+	    FLEET_TEST_IMAGE_ESP32_APP,	      FLEET_TEST_IMAGE_ARDUINO,
+	    FLEET_TEST_IMAGE_ESP8266_V2,      FLEET_TEST_IMAGE_ESP32_SIGNED_RSA,
+	    FLEET_TEST_IMAGE_ESP8266_SIGNED,  FLEET_TEST_IMAGE_MERGED_FLASH,
+	    FLEET_TEST_IMAGE_ESP8266_RTOS_V3,
+	};
+	FleetTestImageOptions small = {.small = TRUE};
+	g_autoptr(FleetTestImage) t = fleet_test_image_new(kinds[_i], &small);
+	const guint8 *data = t->data->data;
+	gsize len = t->data->len;
+	guint8 scratch[4096];
+	HashState st = {NULL, 0};
+	struct ota_hash_ops ops = {&st, hash_begin, hash_update, hash_finish};
+	struct ota_esp_image ref;
+	gboolean ref_ok = ota_esp_image_parse(data, len, &ref);
+
+	for (gsize at = 0; at < len; at += (at < 48 ? 1 : 37)) {
+		AwkwardReader ar;
+		struct ota_reader r;
+		struct ota_esp_image img;
+		gboolean ok;
+		awkward_init(&ar, &r, data, len, at % 2 ? 4096 : 5, scratch, at % 3 ? 4096 : 11);
+		ar.fail_at = at;
+		ok = ota_esp_image_parse_reader(&r, &img);
+		if (count_finding(&img, OTA_F_READ_ERROR) == 0) {
+			/* the parser never needed byte @at */
+			ck_assert_msg(memcmp(&ref, &img, sizeof(ref)) == 0, "%s, failing at %zu",
+				      fleet_test_image_kind_to_string(t->kind), at);
+			ck_assert(ok == ref_ok);
+			continue;
+		}
+		ck_assert(!ok);
+		ck_assert(ota_esp_image_has_errors(&img));
+		ck_assert_uint_eq(count_finding(&img, OTA_F_READ_ERROR), 1);
+		for (guint i = 0; i < img.n_findings; i++) {
+			if (img.findings[i].code == OTA_F_READ_ERROR) {
+				ck_assert_uint_le(img.findings[i].a, at);
+				ck_assert_uint_eq(img.findings[i].severity, OTA_SEV_ERROR);
+			}
+		}
+		ck_assert(!ar.outside);
+	}
+	/* the header is always read; so is every byte of segment data (the checksum) */
+	{
+		AwkwardReader ar;
+		struct ota_reader r;
+		struct ota_esp_image img;
+		awkward_init(&ar, &r, data, len, 64, scratch, sizeof(scratch));
+		ar.fail_at = 0;
+		ck_assert(!ota_esp_image_parse_reader(&r, &img));
+		ck_assert_uint_eq(count_finding(&img, OTA_F_READ_ERROR), 1);
+		ck_assert_uint_eq(img.findings[0].code, OTA_F_READ_ERROR);
+		if (ref.segments_parsed > 0) {
+			awkward_init(&ar, &r, data, len, 64, scratch, sizeof(scratch));
+			ar.fail_at = ref.segments[ref.segments_parsed - 1].data_offset;
+			ck_assert(!ota_esp_image_parse_reader(&r, &img));
+			ck_assert_uint_eq(count_finding(&img, OTA_F_READ_ERROR), 1);
+		}
+	}
+	/* digests: a failure inside the hashed bytes is an error, not a mismatch */
+	if (ref.hash_present) {
+		AwkwardReader ar;
+		struct ota_reader r;
+		struct ota_esp_image img;
+		ck_assert(ota_esp_image_parse(data, len, &img));
+		awkward_init(&ar, &r, data, len, 4096, scratch, sizeof(scratch));
+		ar.fail_at = ref.hash_offset / 2;
+		ck_assert(!ota_esp_image_check_digests_reader(&r, &img, &ops));
+		ck_assert_uint_eq(count_finding(&img, OTA_F_READ_ERROR), 1);
+		ck_assert(!has_finding(&img, OTA_F_HASH_OK));
+		ck_assert(!has_finding(&img, OTA_F_HASH_MISMATCH));
+		/* the port's hash context was closed: the next digest starts afresh */
+		ck_assert(ota_esp_image_check_digests(data, len, &img, &ops));
+		ck_assert(has_finding(&img, OTA_F_HASH_OK));
+		ck_assert_mem_eq(img.hash_stored, data + ref.hash_offset, 32);
+	}
+	g_clear_pointer(&st.sum, g_checksum_free);
+}
+END_TEST
+
+/* a flash slot: the image ends where its structure says; stale bytes after it are ignored */
+START_TEST(test_reader_open_ended)
+{
+	static const FleetTestImageKind kinds[] = {
+	    FLEET_TEST_IMAGE_ESP32_APP,	     FLEET_TEST_IMAGE_ESP32_APP_NO_HASH,
+	    FLEET_TEST_IMAGE_ESP8266_V1,     FLEET_TEST_IMAGE_ARDUINO,
+	    FLEET_TEST_IMAGE_ESP8266_SIGNED, FLEET_TEST_IMAGE_ESP32_SIGNED_RSA,
+	};
+	FleetTestImageOptions small = {.small = TRUE};
+	g_autoptr(FleetTestImage) t = fleet_test_image_new(kinds[_i], &small);
+	gsize len = t->data->len;
+	gsize slot = 0x10000;
+	g_autofree guint8 *flash = g_malloc(slot);
+	HashState st = {NULL, 0};
+	struct ota_hash_ops ops = {&st, hash_begin, hash_update, hash_finish};
+	struct ota_esp_image exact;
+	struct ota_esp_image img;
+	AwkwardReader ar;
+	struct ota_reader r;
+	guint32 seed = 7;
+
+	/* what an earlier, longer image left behind: garbage, a signature block magic at
+	 * the next 4 KiB boundary and a partition table magic at 0x8000 */
+	memcpy(flash, t->data->data, len);
+	for (gsize i = len; i < slot; i++) {
+		seed = seed * 1103515245u + 12345u;
+		flash[i] = (guint8)(seed >> 16);
+	}
+	flash[(len + 4095) & ~(gsize)4095] = 0xE7;
+	flash[0x8000] = 0xAA;
+	flash[0x8001] = 0x50;
+
+	ck_assert(ota_esp_image_parse(t->data->data, len, &exact));
+	awkward_init(&ar, &r, flash, slot, 4096, NULL, 0);
+	r.open_ended = true;
+	ck_assert_msg(ota_esp_image_parse_reader(&r, &img), "%s",
+		      fleet_test_image_kind_to_string(t->kind));
+	ck_assert_int_eq(img.kind, exact.kind);
+	ck_assert_int_eq(img.chip, exact.chip);
+	ck_assert_uint_eq(img.file_len, slot);
+	ck_assert_uint_eq(img.image_len, exact.image_len);
+	ck_assert_uint_eq(img.segments_parsed, exact.segments_parsed);
+	ck_assert_mem_eq(img.segments, exact.segments, sizeof(img.segments));
+	ck_assert_uint_eq(img.checksum_offset, exact.checksum_offset);
+	ck_assert_int_eq(img.has_app_desc, exact.has_app_desc);
+	ck_assert_str_eq(img.app_desc.version, exact.app_desc.version);
+	ck_assert(!has_finding(&img, OTA_F_TRAILING_DATA));
+	ck_assert(!has_finding(&img, OTA_F_TRAILING_PADDING));
+	ck_assert(!has_finding(&img, OTA_F_SIG_SBV2));
+	ck_assert(!has_finding(&img, OTA_F_SIG_ESP8266));
+	ck_assert(!has_finding(&img, OTA_F_MERGED_FLASH));
+	ck_assert_uint_eq(img.sig_blocks, 0);
+	if (t->kind == FLEET_TEST_IMAGE_ARDUINO || t->kind == FLEET_TEST_IMAGE_ESP8266_SIGNED) {
+		/* no file length on flash: the CRC covers the length stored with it */
+		ck_assert(has_finding(&img, OTA_F_ARDUINO_CRC_OK));
+		ck_assert_uint_eq(img.payload_len, t->payload_len);
+		ck_assert_uint_eq(img.arduino_crc_computed, exact.arduino_crc_computed);
+		/* the fill between eboot and sketch is only covered by that CRC */
+		flash[t->eboot_len + 3] ^= 0x01;
+		ck_assert(!ota_esp_image_parse_reader(&r, &img));
+		ck_assert(has_finding(&img, OTA_F_ARDUINO_CRC_MISMATCH));
+		flash[t->eboot_len + 3] ^= 0x01;
+		/* a stored length beyond the slot */
+		flash[0x1013] = 0x7F;
+		ck_assert(!ota_esp_image_parse_reader(&r, &img));
+		ck_assert(has_finding(&img, OTA_F_ARDUINO_CRC_LENGTH));
+	} else {
+		ck_assert_uint_eq(img.payload_len, img.image_len);
+	}
+	if (exact.hash_present) {
+		ck_assert(ota_esp_image_parse_reader(&r, &img));
+		ck_assert(ota_esp_image_check_digests_reader(&r, &img, &ops));
+		ck_assert(has_finding(&img, OTA_F_HASH_OK));
+	}
+	/* the same bytes read as a file: the stale bytes are reported */
+	ck_assert(!ota_esp_image_parse(flash, slot, &img) ||
+		  has_finding(&img, OTA_F_TRAILING_DATA) || img.sig_blocks > 0);
+	g_clear_pointer(&st.sum, g_checksum_free);
+}
+END_TEST
+
 START_TEST(test_signed_split)
 {
 	guint8 buf[600];
@@ -694,6 +992,14 @@ main(void)
 	tcase_add_test(tc, test_chip_names);
 	tcase_add_test(tc, test_names_and_tables);
 	tcase_add_test(tc, test_signed_split);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("reader");
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_reader_kinds, 0, FLEET_TEST_IMAGE_LAST);
+	tcase_add_test(tc, test_reader_corruptions);
+	tcase_add_loop_test(tc, test_reader_failure, 0, 7);
+	tcase_add_loop_test(tc, test_reader_open_ended, 0, 6);
 	suite_add_tcase(s, tc);
 
 	sr = srunner_create(s);

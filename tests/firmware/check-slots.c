@@ -880,6 +880,202 @@ START_TEST(test_esp8266_images)
 }
 END_TEST
 
+/* ---- verification reads flash through the shared parser ---- */
+
+/* the simulated flash, except that a read covering fail_addr fails */
+struct failing_flash {
+	const struct ota_flash_ops *inner;
+	uint32_t fail_addr;
+	bool armed;
+};
+
+static int
+failing_read(void *user, uint32_t addr, void *buf, size_t len)
+{
+	struct failing_flash *ff = user;
+	if (ff->armed && ff->fail_addr >= addr && ff->fail_addr - addr < len)
+		return -1;
+	return ff->inner->read(ff->inner->user, addr, buf, len);
+}
+
+static int
+failing_write(void *user, uint32_t addr, const void *buf, size_t len)
+{
+	struct failing_flash *ff = user;
+	return ff->inner->write(ff->inner->user, addr, buf, len);
+}
+
+static int
+failing_erase(void *user, uint32_t addr, size_t len)
+{
+	struct failing_flash *ff = user;
+	return ff->inner->erase(ff->inner->user, addr, len);
+}
+
+START_TEST(test_verify_read_error)
+{
+	struct test_dev d;
+	struct failing_flash ff;
+	struct ota_flash_ops ops;
+	struct ota_update u;
+	struct ota_boot_result r;
+
+	dev_with_a(&d, 1);
+	ck_assert_int_eq(test_dev_update(&d, 1, img_b, len_b, 4096, OTA_ERASE_LAZY, true), OTA_OK);
+	ff.inner = sim_flash_ops(&d.flash);
+	ff.armed = false;
+	ops = *ff.inner;
+	ops.user = &ff;
+	ops.read = failing_read;
+	ops.write = failing_write;
+	ops.erase = failing_erase;
+	d.cfg.flash = &ops;
+	ck_assert_int_eq(test_dev_reinit(&d), OTA_OK);
+
+	/* in the header, in segment data (the checksum walk), in the SHA-256's input */
+	{
+		const uint32_t at[] = {0, 600, 20000, (uint32_t)len_b - 40, (uint32_t)len_b - 1};
+		for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+			ff.fail_addr = 0x30000 + at[i];
+			ff.armed = true;
+			ck_assert_int_eq(ota_slots_verify(&d.slots, 1, NULL), OTA_E_FLASH_READ);
+			ff.armed = false;
+			ck_assert_int_eq(ota_slots_verify(&d.slots, 1, NULL), OTA_OK);
+		}
+	}
+	/* the bootloader falls back to A when B cannot be read */
+	ff.fail_addr = 0x30000 + 9000;
+	ff.armed = true;
+	ck_assert_int_eq(ota_boot(&d.slots, &r), 0);
+	ck_assert(r.fallback);
+	ff.armed = false;
+
+	/* an update whose bytes cannot be read back never becomes bootable */
+	ck_assert_int_eq(ota_update_begin(&u, &d.slots, 1, (uint32_t)len_b, OTA_ERASE_LAZY),
+			 OTA_OK);
+	ck_assert_int_eq(ota_update_write(&u, img_b, len_b), OTA_OK);
+	ff.fail_addr = 0x30000 + 30000;
+	ff.armed = true;
+	ck_assert_int_eq(ota_update_end(&u, NULL), OTA_E_FLASH_READ);
+	ff.armed = false;
+	ck_assert_int_ne(sim_flash_data(&d.flash)[0x30000], 0xE9);
+	ck_assert_int_ne(ota_slots_verify(&d.slots, 1, NULL), OTA_OK);
+	test_dev_close(&d);
+}
+END_TEST
+
+/* what an earlier, longer image left in the slot after the new one is not part of it */
+START_TEST(test_verify_ignores_stale_tail)
+{
+	struct test_dev d;
+	struct ota_image_info info;
+	struct ota_boot_result r;
+	uint8_t *slot;
+	uint32_t seed = 99;
+
+	dev_with_a(&d, 4);
+	ck_assert_int_eq(test_dev_update(&d, 1, img_b, len_b, 1460, OTA_ERASE_LAZY, true), OTA_OK);
+	slot = sim_flash_data(&d.flash) + 0x30000;
+	for (size_t i = len_b; i < SLOT_SIZE; i++) {
+		seed = seed * 1103515245u + 12345u;
+		slot[i] = (uint8_t)(seed >> 16);
+	}
+	/* a signature block magic at the next 4 KiB boundary, a signed-update length word at
+	 * the slot's end */
+	slot[(len_b + 4095) & ~(size_t)4095] = 0xE7;
+	ota_put_u32le(slot + SLOT_SIZE - 4, 256);
+	ck_assert_int_eq(ota_slots_verify(&d.slots, 1, &info), OTA_OK);
+	ck_assert_uint_eq(info.image_len, len_b);
+	ck_assert_str_eq(info.version, "2.0.0");
+	ck_assert_str_eq(info.project_name, "espfleet-test");
+	ck_assert(info.hash_appended);
+	ck_assert_mem_eq(info.sha256, img_b + len_b - 32, 32);
+	ck_assert_int_eq(ota_boot(&d.slots, &r), 1);
+	ck_assert(!r.fallback);
+	test_dev_close(&d);
+}
+END_TEST
+
+/* CRC-32/MPEG-2 (MSB first, no reflection, no final XOR), the Arduino whole-file CRC */
+static uint32_t
+crc32_mpeg2(const uint8_t *p, size_t n)
+{
+	uint32_t crc = 0xFFFFFFFFu;
+	for (size_t i = 0; i < n; i++) {
+		crc ^= (uint32_t)p[i] << 24;
+		for (int k = 0; k < 8; k++)
+			crc = (crc & 0x80000000u) ? (crc << 1) ^ 0x04C11DB7u : crc << 1;
+	}
+	return crc;
+}
+
+/* an Arduino ESP8266 .bin: eboot (a v1 image), 0xAA fill, the sketch at 0x1000 whose first
+ * 8 data bytes hold the whole-file CRC (elf2bin: checksum first, then the CRC words) */
+static size_t
+build_arduino_bin(uint8_t *out, size_t cap)
+{
+	size_t eboot = test_image_build_v1(out, 0x1000, 2048, 11);
+	size_t sketch;
+	uint8_t x = 0;
+	uint32_t crc;
+	ck_assert_uint_gt(eboot, 0);
+	memset(out + eboot, 0xAA, 0x1000 - eboot);
+	sketch = test_image_build_v1(out + 0x1000, cap - 0x1000, 40000, 12);
+	ck_assert_uint_gt(sketch, 0);
+	for (size_t i = 0x1010; i < 0x1018; i++) {
+		x ^= out[i];
+		out[i] = 0;
+	}
+	out[0x1000 + sketch - 1] ^= x;
+	crc = crc32_mpeg2(out, 0x1000 + sketch);
+	ota_put_u32le(out + 0x1010, (uint32_t)(0x1000 + sketch));
+	ota_put_u32le(out + 0x1014, crc);
+	return 0x1000 + sketch;
+}
+
+START_TEST(test_esp8266_arduino_bin)
+{
+	static uint8_t bin[0x10000];
+	struct test_dev d;
+	struct ota_boot_result r;
+	struct ota_image_info info;
+	struct ota_esp_image img;
+	size_t len = build_arduino_bin(bin, sizeof(bin));
+
+	/* the desktop's reading of the file */
+	ck_assert(ota_esp_image_parse(bin, len, &img));
+	ck_assert_int_eq(img.kind, OTA_IMAGE_ESP8266_ARDUINO);
+	ck_assert(img.arduino_crc_present);
+
+	build_images();
+	ck_assert_int_eq(test_dev_open(&d, SLOT_SIZE, OTA_FS_NONE, 1), OTA_OK);
+	d.cfg.chip = OTA_CHIP_ESP8266;
+	ck_assert_int_eq(test_dev_reinit(&d), OTA_OK);
+	len_a = test_image_build_v1(img_a, sizeof(img_a), 30000, 3);
+	memcpy(sim_flash_data(&d.flash) + 0x10000, img_a, len_a);
+	ck_assert_int_eq(ota_boot(&d.slots, &r), 0);
+	ck_assert_int_eq(ota_slots_mark_valid(&d.slots), OTA_OK);
+
+	ck_assert_int_eq(test_dev_update(&d, 1, bin, len, 1460, OTA_ERASE_LAZY, true), OTA_OK);
+	ck_assert_int_eq(ota_boot(&d.slots, &r), 1);
+	ck_assert_uint_eq(r.image.image_len, len);
+	ck_assert_uint_eq(r.image.chip_id, 0xFFFF);
+	ck_assert_uint_eq(r.image.segment_count, img.segment_count);
+	ck_assert_uint_eq(r.image.entry_addr, img.entry_addr);
+	/* a fill byte between eboot and sketch rots: only the whole-file CRC sees it */
+	sim_flash_data(&d.flash)[0x30000 + 0xF00] ^= 0x01;
+	ck_assert_int_eq(ota_slots_verify(&d.slots, 1, &info), OTA_E_CHECKSUM);
+	sim_flash_data(&d.flash)[0x30000 + 0xF00] ^= 0x01;
+	ck_assert_int_eq(ota_slots_verify(&d.slots, 1, &info), OTA_OK);
+	/* the same file arriving damaged is refused before it can boot */
+	bin[0xF00] ^= 0x01;
+	ck_assert_int_eq(ota_slots_mark_valid(&d.slots), OTA_OK);
+	ck_assert_int_eq(test_dev_update(&d, 0, bin, len, 1460, OTA_ERASE_LAZY, false),
+			 OTA_E_CHECKSUM);
+	test_dev_close(&d);
+}
+END_TEST
+
 START_TEST(test_fs_update)
 {
 	struct test_dev d;
@@ -1276,6 +1472,9 @@ slots_suite(void)
 	tcase_add_loop_test(tc, test_verify_agrees_with_parser, 0, BAD_LAST);
 	tcase_add_test(tc, test_no_hash_image_and_revision_window);
 	tcase_add_test(tc, test_esp8266_images);
+	tcase_add_test(tc, test_esp8266_arduino_bin);
+	tcase_add_test(tc, test_verify_read_error);
+	tcase_add_test(tc, test_verify_ignores_stale_tail);
 	tcase_add_test(tc, test_fs_update);
 	tcase_add_test(tc, test_erase_modes);
 	suite_add_tcase(s, tc);

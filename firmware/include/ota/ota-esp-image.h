@@ -3,8 +3,9 @@
  * ota-esp-image.h - ESP8266 and ESP32-family firmware image parser
  *
  * One set of rules for both sides: the desktop app's pre-flight and the device's check
- * before it switches slots. The parser is pure: it reads a buffer, never writes, never
- * allocates and reports what it found as coded findings that callers turn into text.
+ * before it switches slots. The parser is pure: it reads the image through a struct
+ * ota_reader (a buffer, or flash in pieces on a device), never writes, never allocates and
+ * reports what it found as coded findings that callers turn into text.
  * Hash checks need crypto and live in ota_esp_image_check_digests().
  *
  * Formats: see docs/image-formats.md (ESP32 app images, ESP8266 v1/v2/RTOS-SDK v3,
@@ -112,6 +113,7 @@ enum ota_finding_code {
 	OTA_F_ARDUINO_CRC_LENGTH, /* a = stored length, b = real length */
 	OTA_F_ARDUINO_NO_CRC,	  /* no whole-file CRC (older tool chain) */
 	OTA_F_GZIP,		  /* image is gzip-compressed (ESP8266 only) */
+	OTA_F_READ_ERROR,	  /* a = offset where the reader failed (flash read error) */
 	OTA_F_LAST
 };
 
@@ -186,6 +188,7 @@ struct ota_esp_image {
 
 	size_t hash_offset;    /* where the appended SHA-256 is stored (its input is [0, hash_offset)) */
 	bool hash_present;
+	uint8_t hash_stored[OTA_SHA256_LEN]; /* that digest, read by ota_esp_image_check_digests() */
 
 	bool has_app_desc;
 	struct ota_esp_app_desc app_desc;
@@ -211,14 +214,66 @@ struct ota_esp_image {
 	bool findings_overflow;
 };
 
+/*
+ * struct ota_reader:
+ * @user: passed to @read and @map
+ * @read: copy up to @len bytes (never more than 65536) from offset @off of the image into
+ *   @buf; returns how many it copied (1..@len, fewer is fine), or a negative value on
+ *   failure (0 counts as one). The parser only asks for bytes inside [0, @size).
+ * @map: optional: a pointer to the @len bytes at @off, valid until the next call, or NULL
+ *   to fall back to @read (the whole image in memory, or a memory-mapped flash partition)
+ * @size: the image's length in bytes; with @open_ended only a bound for the reads
+ * @scratch: segment data and digest input stream through this buffer, @scratch_len bytes
+ *   at a time (up to 65536); NULL for a 64-byte buffer on the stack
+ * @open_ended: the image lies at the start of a flash slot of @size bytes and ends where
+ *   its own structure says: what follows it is not looked at (no trailing-data, signature
+ *   trailer or whole-flash-dump findings) and the Arduino whole-file CRC covers the length
+ *   stored at 0x1010
+ *
+ * No allocation: headers are read into small buffers on the stack.
+ */
+struct ota_reader {
+	void *user;
+	int (*read)(void *user, size_t off, uint8_t *buf, size_t len);
+	const uint8_t *(*map)(void *user, size_t off, size_t len);
+	size_t size;
+	uint8_t *scratch;
+	size_t scratch_len;
+	bool open_ended;
+};
+
+/**
+ * ota_esp_image_parse_reader:
+ * @r: where the image's bytes come from
+ * @img: (out): filled in completely, findings included
+ *
+ * The parser. A read failure is the error finding %OTA_F_READ_ERROR (once, at the first
+ * failed offset); nothing is read after it. Otherwise the result does not depend on how
+ * the reader cuts the bytes into pieces.
+ *
+ * Returns: true when no finding of severity error was recorded.
+ */
+bool ota_esp_image_parse_reader(const struct ota_reader *r, struct ota_esp_image *img);
+
+/**
+ * ota_esp_image_check_digests_reader:
+ *
+ * ota_esp_image_check_digests() for an image parsed from @r: the SHA-256 is streamed
+ * through the scratch buffer. A read failure adds %OTA_F_READ_ERROR and returns false.
+ */
+bool ota_esp_image_check_digests_reader(const struct ota_reader *r,
+					struct ota_esp_image *img,
+					const struct ota_hash_ops *hash);
+
 /**
  * ota_esp_image_parse:
  * @buf: the image bytes
  * @len: their number
  * @img: (out): filled in completely, findings included
  *
- * Never reads outside @buf. A gzip file is reported as %OTA_IMAGE_GZIP with nothing else
- * parsed; the caller gunzips and calls ota_esp_image_parse() on the content.
+ * ota_esp_image_parse_reader() over @buf. Never reads outside @buf. A gzip file is
+ * reported as %OTA_IMAGE_GZIP with nothing else parsed; the caller gunzips and calls
+ * ota_esp_image_parse() on the content.
  *
  * Returns: true when no finding of severity error was recorded.
  */
@@ -227,8 +282,9 @@ bool ota_esp_image_parse(const uint8_t *buf, size_t len, struct ota_esp_image *i
 /**
  * ota_esp_image_check_digests:
  *
- * Verifies the appended SHA-256 and the digest fields of Secure Boot v2 signature
- * blocks of an image parsed from the same @buf, adding findings to @img.
+ * Verifies the appended SHA-256 (storing it in @img->hash_stored) and the digest fields of
+ * Secure Boot v2 signature blocks of an image parsed from the same @buf, adding findings
+ * to @img.
  *
  * Returns: true when every digest that is present matches.
  */
