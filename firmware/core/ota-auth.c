@@ -42,28 +42,49 @@ digest_len(enum ota_hash_kind kind)
 	return kind == OTA_HASH_SHA256 ? OTA_SHA256_LEN : OTA_MD5_LEN;
 }
 
-/* hash the parts; the raw digest goes to @out (16 or 32 bytes) */
+/* hash the parts, with ':' between them when @join; the raw digest goes to @out (16 or 32) */
 static int
 digest_parts(const struct ota_hash_ops *ops,
 	     enum ota_hash_kind kind,
 	     const struct ota_auth_part *parts,
 	     size_t n_parts,
+	     bool join,
 	     uint8_t *out)
 {
+	uint8_t scratch[OTA_SHA256_LEN];
+	bool ok = true;
 	if (ops->begin(ops->user, kind) != 0)
 		return OTA_E_CRYPTO;
-	for (size_t i = 0; i < n_parts; i++) {
-		if (parts[i].len == 0)
-			continue;
-		if (ops->update(ops->user, kind, parts[i].data, parts[i].len) != 0) {
-			/* finish anyway so the port's context is free for the next user */
-			uint8_t scratch[OTA_SHA256_LEN];
-			(void)ops->finish(ops->user, kind, scratch);
-			return OTA_E_CRYPTO;
-		}
+	for (size_t i = 0; i < n_parts && ok; i++) {
+		if (join && i > 0)
+			ok = ops->update(ops->user, kind, (const uint8_t *)":", 1) == 0;
+		if (ok && parts[i].len != 0)
+			ok = ops->update(ops->user, kind, parts[i].data, parts[i].len) == 0;
 	}
-	if (ops->finish(ops->user, kind, out) != 0)
+	/* finish even after a failure, so the port's context is free for the next user */
+	if (ops->finish(ops->user, kind, ok ? out : scratch) != 0 || !ok)
 		return OTA_E_CRYPTO;
+	return 0;
+}
+
+static int
+digest_hex(const struct ota_hash_ops *ops,
+	   enum ota_hash_kind kind,
+	   const struct ota_auth_part *parts,
+	   size_t n_parts,
+	   bool join,
+	   char *out_hex)
+{
+	uint8_t d[OTA_SHA256_LEN];
+	int rc;
+	if (!ops_ok(ops) || out_hex == 0 || (parts == 0 && n_parts != 0))
+		return OTA_E_BAD_ARGS;
+	if (kind != OTA_HASH_MD5 && kind != OTA_HASH_SHA256)
+		return OTA_E_BAD_ARGS;
+	rc = digest_parts(ops, kind, parts, n_parts, join, d);
+	if (rc != 0)
+		return rc;
+	ota_hex(d, digest_len(kind), out_hex);
 	return 0;
 }
 
@@ -74,17 +95,17 @@ ota_auth_digest_hex(const struct ota_hash_ops *ops,
 		    size_t n_parts,
 		    char *out_hex)
 {
-	uint8_t d[OTA_SHA256_LEN];
-	int rc;
-	if (!ops_ok(ops) || out_hex == 0 || (parts == 0 && n_parts != 0))
-		return OTA_E_BAD_ARGS;
-	if (kind != OTA_HASH_MD5 && kind != OTA_HASH_SHA256)
-		return OTA_E_BAD_ARGS;
-	rc = digest_parts(ops, kind, parts, n_parts, d);
-	if (rc != 0)
-		return rc;
-	ota_hex(d, digest_len(kind), out_hex);
-	return 0;
+	return digest_hex(ops, kind, parts, n_parts, false, out_hex);
+}
+
+int
+ota_auth_digest_joined(const struct ota_hash_ops *ops,
+		       enum ota_hash_kind kind,
+		       const struct ota_auth_part *parts,
+		       size_t n_parts,
+		       char *out_hex)
+{
+	return digest_hex(ops, kind, parts, n_parts, true, out_hex);
 }
 
 int
@@ -117,7 +138,7 @@ hmac_pads_init(const struct ota_hash_ops *ops,
 	ota_fill(k0, 0, sizeof(k0));
 	if (key_len > SHA256_BLOCK) {
 		struct ota_auth_part part = {key, key_len};
-		int rc = digest_parts(ops, OTA_HASH_SHA256, &part, 1, k0);
+		int rc = digest_parts(ops, OTA_HASH_SHA256, &part, 1, false, k0);
 		if (rc != 0)
 			return rc;
 	} else if (key_len > 0) {
@@ -151,14 +172,14 @@ hmac_with_pads(const struct ota_hash_ops *ops,
 	all[0].len = SHA256_BLOCK;
 	for (size_t i = 0; i < n_parts; i++)
 		all[i + 1] = parts[i];
-	rc = digest_parts(ops, OTA_HASH_SHA256, all, n_parts + 1, inner);
+	rc = digest_parts(ops, OTA_HASH_SHA256, all, n_parts + 1, false, inner);
 	if (rc != 0)
 		return rc;
 	outer[0].data = p->opad;
 	outer[0].len = SHA256_BLOCK;
 	outer[1].data = inner;
 	outer[1].len = sizeof(inner);
-	return digest_parts(ops, OTA_HASH_SHA256, outer, 2, out);
+	return digest_parts(ops, OTA_HASH_SHA256, outer, 2, false, out);
 }
 
 int
@@ -271,34 +292,30 @@ ota_auth_response(const struct ota_hash_ops *ops,
 	    cnonce_len > OTA_AUTH_NONCE_MAX || out_hex == 0)
 		return OTA_E_BAD_ARGS;
 
-	if (scheme == OTA_AUTH_MD5) {
-		const struct ota_auth_part parts[] = {
-		    {key_hex, key_len},	  {":", 1}, {nonce, nonce_len}, {":", 1},
-		    {cnonce, cnonce_len},
-		};
-		return ota_auth_digest_hex(ops, OTA_HASH_MD5, parts, 5, out_hex);
-	} else {
-		const struct ota_auth_part salt[] = {
+	{
+		/* parts[0] is K (legacy) or DK (PBKDF2) as hex: RESPONSE = H(parts joined by ':')
+		 */
+		struct ota_auth_part parts[] = {
+		    {key_hex, key_len},
 		    {nonce, nonce_len},
-		    {":", 1},
 		    {cnonce, cnonce_len},
 		};
 		uint8_t dk[OTA_SHA256_LEN];
 		char dk_hex[OTA_AUTH_SHA256_HEX_LEN + 1];
-		int rc = pbkdf2_parts(ops, (const uint8_t *)key_hex, key_len, salt, 3,
-				      OTA_AUTH_PBKDF2_ITERATIONS, dk, sizeof(dk));
-		if (rc != 0)
-			return rc;
-		ota_hex(dk, sizeof(dk), dk_hex);
+		int rc;
+		if (scheme == OTA_AUTH_MD5)
+			return ota_auth_digest_joined(ops, OTA_HASH_MD5, parts, 3, out_hex);
 		{
-			const struct ota_auth_part parts[] = {
-			    {dk_hex, OTA_AUTH_SHA256_HEX_LEN},
-			    {":", 1},
-			    {nonce, nonce_len},
-			    {":", 1},
-			    {cnonce, cnonce_len},
-			};
-			rc = ota_auth_digest_hex(ops, OTA_HASH_SHA256, parts, 5, out_hex);
+			/* the salt is NONCE ":" CNONCE */
+			const struct ota_auth_part salt[] = {parts[1], {":", 1}, parts[2]};
+			rc = pbkdf2_parts(ops, (const uint8_t *)key_hex, key_len, salt, 3,
+					  OTA_AUTH_PBKDF2_ITERATIONS, dk, sizeof(dk));
+		}
+		if (rc == 0) {
+			ota_hex(dk, sizeof(dk), dk_hex);
+			parts[0].data = dk_hex;
+			parts[0].len = OTA_AUTH_SHA256_HEX_LEN;
+			rc = ota_auth_digest_joined(ops, OTA_HASH_SHA256, parts, 3, out_hex);
 		}
 		ota_fill(dk, 0, sizeof(dk));
 		ota_fill(dk_hex, 0, sizeof(dk_hex));

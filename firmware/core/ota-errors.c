@@ -3,65 +3,58 @@
 
 #include "ota/ota-errors.h"
 
-#include <stddef.h>
+#include "ota/ota-util.h"
 
-struct error_info {
-	const char *id;
-	const char *text;
-};
+/* for each code from 0 down: its identifier, then its text */
+static const char errors[] = "ok\0success\0"
+			     "flash-write\0flash write failed\0"
+			     "flash-erase\0flash erase failed\0"
+			     "flash-read\0flash read failed\0"
+			     "bad-image\0invalid image\0"
+			     "bad-magic\0not an ESP image (first byte is not 0xE9)\0"
+			     "wrong-chip\0image is built for another chip\0"
+			     "checksum\0image checksum mismatch\0"
+			     "sha256\0image SHA-256 mismatch\0"
+			     "signature\0signature verification failed\0"
+			     "md5\0MD5 mismatch\0"
+			     "no-space\0image does not fit the partition\0"
+			     "bad-state\0not allowed in the current state\0"
+			     "bad-args\0invalid argument\0"
+			     "not-found\0partition not found\0"
+			     "conflict\0target is the running partition\0"
+			     "rollback\0no other image to roll back to\0"
+			     "no-bootable\0no bootable image\0"
+			     "partition-table\0partition table invalid\0"
+			     "crypto\0hash backend failed\0"
+			     "busy\0another update is in progress\0"
+			     "auth\0authentication failed\0"
+			     "version\0version refused\0"
+			     "truncated\0image truncated\0"
+			     "timeout\0timed out\0"
+			     "network\0network error\0"
+			     "protocol\0protocol error\0"
+			     "aborted\0update aborted\0";
 
-/* indexed by -code */
-static const struct error_info errors[] = {
-    [0] = {"ok", "success"},
-    [-OTA_E_FLASH] = {"flash-write", "flash write failed"},
-    [-OTA_E_FLASH_ERASE] = {"flash-erase", "flash erase failed"},
-    [-OTA_E_FLASH_READ] = {"flash-read", "flash read failed"},
-    [-OTA_E_BAD_IMAGE] = {"bad-image", "invalid image"},
-    [-OTA_E_BAD_MAGIC] = {"bad-magic", "not an ESP image (first byte is not 0xE9)"},
-    [-OTA_E_WRONG_CHIP] = {"wrong-chip", "image is built for another chip"},
-    [-OTA_E_CHECKSUM] = {"checksum", "image checksum mismatch"},
-    [-OTA_E_SHA256] = {"sha256", "image SHA-256 mismatch"},
-    [-OTA_E_SIGNATURE] = {"signature", "signature verification failed"},
-    [-OTA_E_MD5] = {"md5", "MD5 mismatch"},
-    [-OTA_E_NO_SPACE] = {"no-space", "image does not fit the partition"},
-    [-OTA_E_BAD_STATE] = {"bad-state", "not allowed in the current state"},
-    [-OTA_E_BAD_ARGS] = {"bad-args", "invalid argument"},
-    [-OTA_E_NOT_FOUND] = {"not-found", "partition not found"},
-    [-OTA_E_CONFLICT] = {"conflict", "target is the running partition"},
-    [-OTA_E_ROLLBACK] = {"rollback", "no other image to roll back to"},
-    [-OTA_E_NO_BOOTABLE] = {"no-bootable", "no bootable image"},
-    [-OTA_E_PARTITION_TABLE] = {"partition-table", "partition table invalid"},
-    [-OTA_E_CRYPTO] = {"crypto", "hash backend failed"},
-    [-OTA_E_BUSY] = {"busy", "another update is in progress"},
-    [-OTA_E_AUTH] = {"auth", "authentication failed"},
-    [-OTA_E_VERSION] = {"version", "version refused"},
-    [-OTA_E_TRUNCATED] = {"truncated", "image truncated"},
-    [-OTA_E_TIMEOUT] = {"timeout", "timed out"},
-    [-OTA_E_NET] = {"network", "network error"},
-    [-OTA_E_PROTOCOL] = {"protocol", "protocol error"},
-    [-OTA_E_ABORTED] = {"aborted", "update aborted"},
-};
-
-#define N_ERRORS (sizeof(errors) / sizeof(errors[0]))
-
-static const struct error_info *
-lookup(int err)
+/* @which 0: the identifier, 1: the text; NULL for codes that do not exist */
+static const char *
+lookup(int err, unsigned which)
 {
-	if (err > 0 || err <= -(int)N_ERRORS || errors[-err].id == NULL)
+	/* the list itself ends the range; the bound only keeps the index from wrapping */
+	if (err > 0 || err < -255)
 		return NULL;
-	return &errors[-err];
+	return ota_string_at(errors, 2u * (unsigned)-err + which);
 }
 
 const char *
 ota_strerror(int err)
 {
-	const struct error_info *info = lookup(err);
-	return info != NULL ? info->text : "unknown error";
+	const char *text = lookup(err, 1);
+	return text != NULL ? text : "unknown error";
 }
 
 const char *
 ota_error_id(int err)
 {
-	const struct error_info *info = lookup(err);
-	return info != NULL ? info->id : "unknown";
+	const char *id = lookup(err, 0);
+	return id != NULL ? id : "unknown";
 }

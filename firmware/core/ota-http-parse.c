@@ -345,13 +345,38 @@ digest_param(const char *s, size_t n, const char *name, const char **val, size_t
 	return false;
 }
 
+/* the Digest parameters looked at, in the order of enum digest_param */
+static const char digest_names[] =
+    "username\0realm\0nonce\0uri\0response\0opaque\0qop\0nc\0cnonce\0";
+
+enum digest_param {
+	DP_USER,
+	DP_REALM,
+	DP_NONCE,
+	DP_URI,
+	DP_RESPONSE,
+	DP_OPAQUE,
+	DP_REQUIRED = DP_OPAQUE, /* the ones up to here must be there */
+	DP_QOP,
+	DP_NC,
+	DP_CNONCE,
+	DP_COUNT,
+};
+
+/* MD5 hex of the parts joined by ':' */
 static bool
-md5_hex(const struct ota_hash_ops *ops,
-	const struct ota_auth_part *parts,
-	size_t n,
-	char out[OTA_AUTH_SHA256_HEX_LEN + 1])
+md5_joined(const struct ota_http_server *srv,
+	   const struct ota_auth_part *parts,
+	   size_t n,
+	   char out[OTA_AUTH_SHA256_HEX_LEN + 1])
 {
-	return ota_auth_digest_hex(ops, OTA_HASH_MD5, parts, n, out) == 0;
+	return ota_auth_digest_joined(srv->auth_hash, OTA_HASH_MD5, parts, n, out) == 0;
+}
+
+static bool
+param_is(const struct ota_auth_part *p, const char *s)
+{
+	return ota_http_same(p->data, p->len, s);
 }
 
 bool
@@ -359,9 +384,7 @@ ota_http_check_digest(const struct ota_http_server *srv, const struct ota_http_c
 {
 	const char *s = c->auth + 6;
 	size_t n = c->auth_len - 6;
-	const char *user, *realm, *nonce, *uri, *resp, *opaque, *qop, *nc = "", *cnonce = "";
-	size_t user_n, realm_n, nonce_n, uri_n, resp_n, opaque_n, qop_n, nc_n = 0, cnonce_n = 0;
-	const char *method;
+	struct ota_auth_part v[DP_COUNT];
 	char h1[OTA_AUTH_SHA256_HEX_LEN + 1];
 	char h2[OTA_AUTH_SHA256_HEX_LEN + 1];
 	char expect[OTA_AUTH_SHA256_HEX_LEN + 1];
@@ -369,70 +392,46 @@ ota_http_check_digest(const struct ota_http_server *srv, const struct ota_http_c
 
 	if (srv->snonce[0] == '\0' || srv->auth_hash == 0)
 		return false; /* no Digest challenge was issued: nothing to answer */
-	if (!digest_param(s, n, "username", &user, &user_n) ||
-	    !ota_http_same(user, user_n, srv->username) ||
-	    !digest_param(s, n, "realm", &realm, &realm_n) ||
-	    !digest_param(s, n, "nonce", &nonce, &nonce_n) ||
-	    !digest_param(s, n, "uri", &uri, &uri_n) ||
-	    !digest_param(s, n, "response", &resp, &resp_n) ||
-	    !digest_param(s, n, "opaque", &opaque, &opaque_n))
-		return false;
-	if (realm_n == 0 || uri_n == 0 || !ota_http_same(opaque, opaque_n, srv->sopaque) ||
-	    !ota_http_same(nonce, nonce_n, srv->snonce) ||
-	    !ota_http_same(realm, realm_n, OTA_HTTP_REALM))
-		return false;
-	with_qop = digest_param(s, n, "qop", &qop, &qop_n) && ota_http_same(qop, qop_n, "auth");
-	if (with_qop) {
-		if (!digest_param(s, n, "nc", &nc, &nc_n))
-			nc_n = 0;
-		if (!digest_param(s, n, "cnonce", &cnonce, &cnonce_n))
-			cnonce_n = 0;
+	for (unsigned i = 0; i < DP_COUNT; i++) {
+		const char *val;
+		size_t vlen;
+		bool found = digest_param(s, n, ota_string_at(digest_names, i), &val, &vlen);
+		if (!found && i <= DP_REQUIRED)
+			return false;
+		v[i].data = found ? val : "";
+		v[i].len = found ? vlen : 0;
 	}
-	switch (c->method) {
-	case M_POST:
-		method = "POST";
-		break;
-	case M_PUT:
-		method = "PUT";
-		break;
-	case M_DELETE:
-		method = "DELETE";
-		break;
-	default:
-		method = "GET";
-		break;
-	}
+	if (!param_is(&v[DP_USER], srv->username) || v[DP_REALM].len == 0 || v[DP_URI].len == 0 ||
+	    !param_is(&v[DP_OPAQUE], srv->sopaque) || !param_is(&v[DP_NONCE], srv->snonce) ||
+	    !param_is(&v[DP_REALM], OTA_HTTP_REALM))
+		return false;
+	with_qop = param_is(&v[DP_QOP], "auth");
 	{
+		/* HA1 = MD5(user:realm:password), HA2 = MD5(method:uri) */
+		const char *method = c->method == M_POST     ? "POST"
+				     : c->method == M_PUT    ? "PUT"
+				     : c->method == M_DELETE ? "DELETE"
+							     : "GET";
 		const struct ota_auth_part p1[] = {
-		    {user, user_n},
-		    {":", 1},
-		    {realm, realm_n},
-		    {":", 1},
+		    v[DP_USER],
+		    v[DP_REALM],
 		    {srv->password, ota_strnlen(srv->password, OTA_HTTP_CRED_MAX)},
 		};
-		const struct ota_auth_part p2[] = {
-		    {method, ota_strnlen(method, 8)},
-		    {":", 1},
-		    {uri, uri_n},
-		};
-		if (!md5_hex(srv->auth_hash, p1, 5, h1) || !md5_hex(srv->auth_hash, p2, 3, h2))
+		const struct ota_auth_part p2[] = {{method, ota_strnlen(method, 8)}, v[DP_URI]};
+		if (!md5_joined(srv, p1, 3, h1) || !md5_joined(srv, p2, 2, h2))
 			return false;
 	}
-	if (with_qop) {
-		const struct ota_auth_part p[] = {
-		    {h1, 32}, {":", 1},		  {nonce, nonce_n}, {":", 1}, {nc, nc_n},
-		    {":", 1}, {cnonce, cnonce_n}, {":auth:", 6},    {h2, 32},
+	{
+		/* MD5(HA1:nonce:nc:cnonce:auth:HA2) with qop=auth, else MD5(HA1:nonce:HA2) */
+		const struct ota_auth_part qop[] = {
+		    {h1, 32}, v[DP_NONCE], v[DP_NC], v[DP_CNONCE], {"auth", 4}, {h2, 32},
 		};
-		if (!md5_hex(srv->auth_hash, p, 9, expect))
-			return false;
-	} else {
-		const struct ota_auth_part p[] = {
-		    {h1, 32}, {":", 1}, {nonce, nonce_n}, {":", 1}, {h2, 32},
-		};
-		if (!md5_hex(srv->auth_hash, p, 5, expect))
+		const struct ota_auth_part plain[] = {{h1, 32}, v[DP_NONCE], {h2, 32}};
+		if (!(with_qop ? md5_joined(srv, qop, 6, expect)
+			       : md5_joined(srv, plain, 3, expect)))
 			return false;
 	}
-	return resp_n == 32 && ota_compare_ct(expect, resp, 32) == 0;
+	return v[DP_RESPONSE].len == 32 && ota_compare_ct(expect, v[DP_RESPONSE].data, 32) == 0;
 }
 
 bool

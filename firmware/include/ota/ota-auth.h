@@ -60,6 +60,13 @@ int ota_auth_digest_hex(const struct ota_hash_ops *ops,
 			size_t n_parts,
 			char *out_hex);
 
+/* ota_auth_digest_hex() of the parts joined with ':', "a:b:c", as espota and HTTP Digest hash */
+int ota_auth_digest_joined(const struct ota_hash_ops *ops,
+			   enum ota_hash_kind kind,
+			   const struct ota_auth_part *parts,
+			   size_t n_parts,
+			   char *out_hex);
+
 /* the stored password hash of a plain password: MD5hex (legacy) or SHA256hex (PBKDF2) */
 int ota_auth_password_hash(const struct ota_hash_ops *ops,
 			   enum ota_auth_scheme scheme,
