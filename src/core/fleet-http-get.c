@@ -36,6 +36,7 @@ typedef struct {
 	GError *error;
 	HttpGetResult *result;
 	gulong cancel_id;
+	GCancellable *cancellable; /* the one cancel_id is connected to */
 	GSource *cancel_source;
 } HttpGetSession;
 
@@ -66,7 +67,8 @@ http_get_session_free(gpointer data)
 	HttpGetSession *s = data;
 	http_get_session_stop(s);
 	if (s->cancel_id != 0)
-		g_cancellable_disconnect(g_task_get_cancellable(s->task), s->cancel_id);
+		g_cancellable_disconnect(s->cancellable, s->cancel_id);
+	g_clear_object(&s->cancellable);
 	g_clear_pointer(&s->easy, curl_easy_cleanup);
 	g_clear_object(&s->multi);
 	g_clear_pointer(&s->body, g_byte_array_unref);
@@ -253,6 +255,7 @@ fleet_http_get_async(const gchar *url,
 	curl_easy_setopt(s->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_bytes);
 
 	if (cancellable != NULL) {
+		s->cancellable = g_object_ref(cancellable);
 		s->cancel_id =
 		    g_cancellable_connect(cancellable, G_CALLBACK(http_get_cancelled_cb), s, NULL);
 		if (g_cancellable_is_cancelled(cancellable))

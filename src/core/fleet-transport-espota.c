@@ -100,6 +100,7 @@ typedef struct {
 	GMainContext *context;
 	GError *result_error;
 	gulong cancel_id;
+	GCancellable *cancellable; /* the one cancel_id is connected to */
 	GSource *cancel_source;
 } EspotaSession;
 
@@ -144,7 +145,8 @@ espota_session_free(gpointer data)
 	EspotaSession *s = data;
 	espota_session_stop(s);
 	if (s->cancel_id != 0)
-		g_cancellable_disconnect(g_task_get_cancellable(s->task), s->cancel_id);
+		g_cancellable_disconnect(s->cancellable, s->cancel_id);
+	g_clear_object(&s->cancellable);
 	g_clear_object(&s->accept_cancellable);
 	g_clear_object(&s->listener);
 	g_clear_object(&s->udp);
@@ -940,6 +942,7 @@ fleet_transport_espota_upload_async(FleetTransport *transport,
 	}
 	s->address = g_strdup(address);
 	if (cancellable != NULL) {
+		s->cancellable = g_object_ref(cancellable);
 		s->cancel_id = g_cancellable_connect(cancellable, G_CALLBACK(espota_cancelled_cb), s,
 						     NULL);
 		if (g_cancellable_is_cancelled(cancellable))

@@ -83,6 +83,7 @@ typedef struct {
 	gboolean finished;
 	GError *result_error;
 	gulong cancel_id;
+	GCancellable *cancellable; /* the one cancel_id is connected to */
 	GSource *cancel_source;
 } HttpSession;
 
@@ -120,7 +121,8 @@ http_session_free(gpointer data)
 	HttpSession *s = data;
 	http_session_stop(s);
 	if (s->cancel_id != 0)
-		g_cancellable_disconnect(g_task_get_cancellable(s->task), s->cancel_id);
+		g_cancellable_disconnect(s->cancellable, s->cancel_id);
+	g_clear_object(&s->cancellable);
 	g_clear_pointer(&s->easy, curl_easy_cleanup);
 	g_clear_pointer(&s->mime, curl_mime_free);
 	g_clear_pointer(&s->headers, curl_slist_free_all);
@@ -873,6 +875,7 @@ fleet_transport_http_upload_async(FleetTransport *transport,
 		return;
 	}
 	if (cancellable != NULL) {
+		s->cancellable = g_object_ref(cancellable);
 		s->cancel_id =
 		    g_cancellable_connect(cancellable, G_CALLBACK(http_cancelled_cb), s, NULL);
 		if (g_cancellable_is_cancelled(cancellable))
