@@ -553,7 +553,10 @@ fleet_job_lookup_password_cb(GObject *source, GAsyncResult *result, gpointer use
 	if (password != NULL) {
 		fleet_job_log(self, "using the password from the keyring");
 		fleet_job_wipe_password(self);
-		self->password = password;
+		/* libsecret's memory goes back through fleet_credentials_free_password(), never
+		 * g_free(): keep a copy of our own */
+		self->password = g_strdup(password);
+		fleet_credentials_free_password(password);
 		self->password_from_user = FALSE;
 		fleet_job_start_upload(self);
 		return;
