@@ -100,6 +100,19 @@ parse_method(const char *s, size_t n)
 	return M_GET; /* GET, and any other word, as on the stock server */
 }
 
+/* an MD5 from X-MD5 or ?md5=: 32 hex digits, or the request is refused */
+static void
+set_md5(struct ota_http_conn *c, const char *v, size_t vn)
+{
+	if (vn == 32 && ota_auth_is_hex(v, 32)) {
+		ota_copy(c->md5, v, 32);
+		c->md5[32] = '\0';
+		c->have_md5 = true;
+	} else {
+		c->md5_bad = true;
+	}
+}
+
 static void
 parse_query(struct ota_http_conn *c, const char *q, size_t n)
 {
@@ -108,17 +121,8 @@ parse_query(struct ota_http_conn *c, const char *q, size_t n)
 		size_t end = i;
 		while (end < n && q[end] != '&' && q[end] != ';')
 			end++;
-		if (end - i >= 4 && ota_compare(q + i, "md5=", 4) == 0) {
-			const char *v = q + i + 4;
-			size_t vn = end - i - 4;
-			if (vn == 32 && ota_auth_is_hex(v, 32)) {
-				ota_copy(c->md5, v, 32);
-				c->md5[32] = '\0';
-				c->have_md5 = true;
-			} else {
-				c->md5_bad = true;
-			}
-		}
+		if (end - i >= 4 && ota_compare(q + i, "md5=", 4) == 0)
+			set_md5(c, q + i + 4, end - i - 4);
 		i = end + 1;
 	}
 }
@@ -226,33 +230,51 @@ parse_boundary(struct ota_http_conn *c, const char *v, size_t n)
 	}
 }
 
+/* the headers looked at, in the order of enum header */
+static const char header_names[] = "Content-Length\0Content-Type\0Authorization\0Connection\0"
+				   "Transfer-Encoding\0Expect\0X-MD5\0";
+
+enum header {
+	H_CONTENT_LENGTH,
+	H_CONTENT_TYPE,
+	H_AUTHORIZATION,
+	H_CONNECTION,
+	H_TRANSFER_ENCODING,
+	H_EXPECT,
+	H_X_MD5,
+};
+
 void
 ota_http_parse_header(struct ota_http_conn *c)
 {
 	const char *s = c->line;
 	size_t n = c->line_len;
 	long colon = ota_http_index_of(s, n, ':');
-	const char *name = s;
-	size_t name_n;
 	const char *v;
 	size_t vn;
+	const char *name;
+	unsigned h = 0;
+	uint32_t len = 0;
 
 	if (colon <= 0 || ota_http_is_ws(s[0])) {
 		c->bad = true; /* no name, or an obsolete folded line */
 		return;
 	}
-	name_n = (size_t)colon;
 	v = s + colon + 1;
 	vn = n - (size_t)colon - 1;
 	ota_http_trim(&v, &vn);
+	while ((name = ota_string_at(header_names, h)) != 0 &&
+	       !ota_http_equal_ci(s, (size_t)colon, name))
+		h++;
 
-	if (ota_http_equal_ci(name, name_n, "Content-Length")) {
-		uint32_t len = 0;
+	switch (h) {
+	case H_CONTENT_LENGTH:
 		if (!parse_u32(v, vn, &len) || (c->has_length && len != c->content_length))
 			c->bad = true;
 		c->has_length = true;
 		c->content_length = len;
-	} else if (ota_http_equal_ci(name, name_n, "Content-Type")) {
+		break;
+	case H_CONTENT_TYPE:
 		if (ota_http_starts_ci(v, vn, "multipart/")) {
 			c->ctype = CT_MULTIPART;
 			parse_boundary(c, v, vn);
@@ -261,28 +283,29 @@ ota_http_parse_header(struct ota_http_conn *c)
 		} else {
 			c->ctype = CT_OTHER;
 		}
-	} else if (ota_http_equal_ci(name, name_n, "Authorization")) {
+		break;
+	case H_AUTHORIZATION:
+		c->auth_len = 0;
 		if (vn <= OTA_HTTP_AUTH_MAX) {
 			ota_copy(c->auth, v, vn);
 			c->auth[vn] = '\0';
 			c->auth_len = (uint16_t)vn;
-		} else {
-			c->auth_len = 0;
 		}
-	} else if (ota_http_equal_ci(name, name_n, "Connection")) {
+		break;
+	case H_CONNECTION:
 		c->keep_alive = ota_http_equal_ci(v, vn, "keep-alive");
-	} else if (ota_http_equal_ci(name, name_n, "Transfer-Encoding")) {
+		break;
+	case H_TRANSFER_ENCODING:
 		c->chunked = true;
-	} else if (ota_http_equal_ci(name, name_n, "Expect")) {
+		break;
+	case H_EXPECT:
 		c->expect_continue = ota_http_equal_ci(v, vn, "100-continue");
-	} else if (ota_http_equal_ci(name, name_n, "X-MD5")) {
-		if (vn == 32 && ota_auth_is_hex(v, 32)) {
-			ota_copy(c->md5, v, 32);
-			c->md5[32] = '\0';
-			c->have_md5 = true;
-		} else {
-			c->md5_bad = true;
-		}
+		break;
+	case H_X_MD5:
+		set_md5(c, v, vn);
+		break;
+	default:
+		break;
 	}
 }
 
