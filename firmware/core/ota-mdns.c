@@ -909,6 +909,11 @@ build_txt(struct ota_mdns *m, const struct ota_mdns_config *cfg)
 	}
 	txt_add(m, "mac", tmp, 17);
 	txt_add_str(m, "chip", cfg->chip, OTA_MDNS_CHIP_MAX);
+	/* the update server's port when http_update=/update is not on port 80 */
+	if (cfg->http_port != 0 && cfg->http_port != 80) {
+		n = put_decimal(tmp, cfg->http_port);
+		txt_add(m, "http_port", tmp, n);
+	}
 }
 
 static bool

@@ -180,6 +180,7 @@ struct ota_mdns_config {
 	uint16_t log_port;
 	uint8_t mac[6];	  /* goes out as "a0:b1:c2:d3:e4:f5" */
 	const char *chip; /* "esp32", "esp8266", ... */
+	uint16_t http_port; /* TXT http_port=<n>, only when it is neither 0 nor 80 */
 };
 
 /* dst_ip OTA_MDNS_GROUP with dst_port 5353 means "multicast"; otherwise a unicast reply */
