@@ -141,13 +141,16 @@ class Sim:
         return self
 
     def stop(self):
+        """SIGTERM; a running simulator must shut down cleanly (exit 0) within 5 s"""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+            check(f"{self.name}-clean-shutdown", self.proc.returncode == 0,
+                  f"exit {self.proc.returncode}")
         return self.proc.returncode
 
     def output(self):
