@@ -144,26 +144,11 @@ tcp_close(struct ota_espota *rx)
 	}
 }
 
-/* the port's hash context must be finished before anyone else can use it */
-static void
-hash_discard(struct ota_espota *rx)
-{
-	if (rx->hashing) {
-		uint8_t scratch[OTA_SHA256_LEN];
-		rx->hashing = false;
-		(void)rx->hash->finish(rx->hash->user, OTA_HASH_MD5, scratch);
-	}
-}
-
 /* drops the session; the sink is aborted unless it already ended */
 static void
 session_drop(struct ota_espota *rx)
 {
-	hash_discard(rx);
-	if (rx->sink_open) {
-		rx->sink_open = false;
-		rx->sink->abort(rx->sink->user);
-	}
+	ota_sink_run_abort(&rx->run);
 	tcp_close(rx);
 	rx->stalling = false;
 	rx->state = OTA_ESPOTA_IDLE;
@@ -177,14 +162,15 @@ session_fail(struct ota_espota *rx, enum ota_espota_error err, enum ota_update_e
 	emit(rx, OTA_ESPOTA_EV_ERROR, (uint32_t)err, (uint32_t)uerr);
 }
 
-/* the sink's own text for its last error, else the detail of the OTA_E_* code */
-static const char *
-sink_text(struct ota_espota *rx, int rc)
+/* the Updater's error as the device prints it, sent on TCP; the session ends */
+static void
+end_with_error(struct ota_espota *rx, enum ota_update_error err, const char *text)
 {
-	const char *text = 0;
-	if (rx->sink->error_text != 0)
-		text = rx->sink->error_text(rx->sink->user);
-	return text != 0 ? text : ota_update_error_detail(rc);
+	char msg[MSG_MAX];
+	size_t n =
+	    ota_update_error_format(rx->flavor, err, text[0] != '\0' ? text : 0, msg, sizeof(msg));
+	(void)tcp_send(rx, msg, n);
+	session_fail(rx, OTA_ESPOTA_ERR_END, err);
 }
 
 /* ---- configuration ---- */
@@ -219,11 +205,7 @@ ota_espota_init(struct ota_espota *rx, const struct ota_espota_config *cfg)
 	ota_fill(rx, 0, sizeof(*rx));
 	if (cfg->flavor != OTA_FLAVOR_ESP8266 && cfg->flavor != OTA_FLAVOR_ESP32)
 		return OTA_E_BAD_ARGS;
-	if (cfg->hash == 0 || cfg->hash->begin == 0 || cfg->hash->update == 0 ||
-	    cfg->hash->finish == 0)
-		return OTA_E_BAD_ARGS;
-	if (cfg->sink == 0 || cfg->sink->begin == 0 || cfg->sink->write == 0 ||
-	    cfg->sink->end == 0 || cfg->sink->abort == 0)
+	if (!ota_hash_ops_valid(cfg->hash) || !ota_sink_valid(cfg->sink))
 		return OTA_E_BAD_ARGS;
 	if (cfg->ops.udp_send == 0 || cfg->ops.tcp_connect == 0 || cfg->ops.tcp_send == 0 ||
 	    cfg->ops.tcp_close == 0)
@@ -235,7 +217,8 @@ ota_espota_init(struct ota_espota *rx, const struct ota_espota_config *cfg)
 	rx->timeout_ms = cfg->timeout_ms != 0 ? cfg->timeout_ms : OTA_ESPOTA_ESP32_TIMEOUT_MS;
 	rx->idle_timeout_ms = cfg->idle_timeout_ms;
 	rx->hash = cfg->hash;
-	rx->sink = cfg->sink;
+	rx->run.sink = cfg->sink;
+	rx->run.md5 = cfg->hash;
 	rx->ops = cfg->ops;
 	rx->faults = cfg->faults;
 	rx->state = OTA_ESPOTA_IDLE;
@@ -425,29 +408,16 @@ start_connect(struct ota_espota *rx, uint32_t now)
 static void
 run_begin(struct ota_espota *rx, uint32_t now)
 {
-	enum ota_update_error err = OTA_UPDATE_OK;
-	const char *text = 0;
+	char text[OTA_SINK_TEXT_MAX];
+	enum ota_update_error err;
 
-	if (rx->faults.begin_no_space) {
+	text[0] = '\0';
+	if (rx->faults.begin_no_space)
 		err = OTA_UPDATE_ERR_SPACE;
-	} else if (rx->size == 0) {
+	else if (rx->size == 0)
 		err = OTA_UPDATE_ERR_SIZE;
-	} else {
-		int rc = rx->sink->begin(rx->sink->user, rx->size, rx->cmd, rx->md5);
-		if (rc < 0) {
-			err = ota_update_error_from_ota(rc);
-			text = sink_text(rx, rc);
-		} else {
-			rx->sink_open = true;
-			if (rx->hash->begin(rx->hash->user, OTA_HASH_MD5) != 0) {
-				rx->sink_open = false;
-				rx->sink->abort(rx->sink->user);
-				err = OTA_UPDATE_ERR_OOM;
-			} else {
-				rx->hashing = true;
-			}
-		}
-	}
+	else
+		err = ota_sink_run_begin(&rx->run, rx->size, rx->cmd, rx->md5, text);
 
 	if (err != OTA_UPDATE_OK) {
 		if (rx->flavor == OTA_FLAVOR_ESP8266) {
@@ -455,7 +425,8 @@ run_begin(struct ota_espota *rx, uint32_t now)
 			char msg[MSG_MAX];
 			size_t n;
 			ota_copy(msg, "ERR: ", 5);
-			n = ota_update_error_format(OTA_FLAVOR_ESP8266, err, text, msg + 5,
+			n = ota_update_error_format(OTA_FLAVOR_ESP8266, err,
+						    text[0] != '\0' ? text : 0, msg + 5,
 						    sizeof(msg) - 5);
 			udp_send(rx, rx->ota_ip, rx->reply_port, msg, 5 + n);
 		}
@@ -529,48 +500,12 @@ ota_espota_on_tcp_closed(struct ota_espota *rx, uint32_t now_ms)
 static void
 finish_update(struct ota_espota *rx, uint32_t now)
 {
-	uint8_t digest[OTA_MD5_LEN];
-	char calc[OTA_AUTH_MD5_HEX_LEN + 1];
-	char detail[128];
-	char msg[MSG_MAX];
-	const char *text = 0;
-	enum ota_update_error err = OTA_UPDATE_OK;
-	size_t n;
-
-	rx->hashing = false;
-	if (rx->hash->finish(rx->hash->user, OTA_HASH_MD5, digest) != 0) {
-		err = OTA_UPDATE_ERR_MD5;
-		ota_fill(digest, 0, sizeof(digest));
-	}
-	if (rx->faults.md5_mismatch)
-		digest[0] ^= 0xffu;
-	ota_hex(digest, sizeof(digest), calc);
-	/* ESP8266 compares with strcasecmp, the ESP32 copy read with String != */
-	if (err != OTA_UPDATE_OK ||
-	    !(rx->flavor == OTA_FLAVOR_ESP8266
-		  ? ota_equal_ci(rx->md5, calc, OTA_AUTH_MD5_HEX_LEN)
-		  : ota_compare(rx->md5, calc, OTA_AUTH_MD5_HEX_LEN) == 0)) {
-		err = OTA_UPDATE_ERR_MD5;
-		rx->sink_open = false;
-		rx->sink->abort(rx->sink->user);
-		if (rx->flavor == OTA_FLAVOR_ESP8266) {
-			(void)ota_update_md5_detail(detail, sizeof(detail), rx->md5, calc);
-			text = detail;
-		}
-	} else {
-		int rc;
-		rx->sink_open = false;
-		rc = rx->sink->end(rx->sink->user);
-		if (rc < 0) {
-			err = ota_update_error_from_ota(rc);
-			text = sink_text(rx, rc);
-		}
-	}
+	char text[OTA_SINK_TEXT_MAX];
+	enum ota_update_error err =
+	    ota_sink_run_end(&rx->run, rx->md5, rx->flavor, rx->faults.md5_mismatch, text);
 
 	if (err != OTA_UPDATE_OK) {
-		n = ota_update_error_format(rx->flavor, err, text, msg, sizeof(msg));
-		(void)tcp_send(rx, msg, n);
-		session_fail(rx, OTA_ESPOTA_ERR_END, err);
+		end_with_error(rx, err, text);
 		return;
 	}
 	if (rx->flavor == OTA_FLAVOR_ESP8266) {
@@ -587,20 +522,10 @@ finish_update(struct ota_espota *rx, uint32_t now)
 static bool
 write_piece(struct ota_espota *rx, const uint8_t *data, size_t n)
 {
-	int rc = rx->sink->write(rx->sink->user, data, n);
-	if (rc < 0) {
-		char msg[MSG_MAX];
-		enum ota_update_error err = ota_update_error_from_ota(rc);
-		const char *text = sink_text(rx, rc);
-		size_t len = ota_update_error_format(rx->flavor, err, text, msg, sizeof(msg));
-		rx->sink_open = false;
-		rx->sink->abort(rx->sink->user);
-		(void)tcp_send(rx, msg, len);
-		session_fail(rx, OTA_ESPOTA_ERR_END, err);
-		return false;
-	}
-	if (rx->hash->update(rx->hash->user, OTA_HASH_MD5, data, n) != 0) {
-		session_fail(rx, OTA_ESPOTA_ERR_END, OTA_UPDATE_ERR_MD5);
+	char text[OTA_SINK_TEXT_MAX];
+	enum ota_update_error err = ota_sink_run_write(&rx->run, data, n, text);
+	if (err != OTA_UPDATE_OK) {
+		end_with_error(rx, err, text);
 		return false;
 	}
 	rx->received += (uint32_t)n;

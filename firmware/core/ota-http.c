@@ -81,20 +81,10 @@ request_reset(struct ota_http_conn *c)
 		 offsetof(struct ota_http_conn, auth) - offsetof(struct ota_http_conn, state));
 }
 
-static void
-hash_discard(struct ota_http_server *srv)
-{
-	if (srv->hashing) {
-		uint8_t scratch[OTA_MD5_LEN];
-		srv->hashing = false;
-		(void)srv->image_hash->finish(srv->image_hash->user, OTA_HASH_MD5, scratch);
-	}
-}
-
+/* @c no longer runs the update */
 static void
 upd_release(struct ota_http_server *srv, struct ota_http_conn *c)
 {
-	hash_discard(srv);
 	c->owns_update = false;
 	c->part_writes = false;
 	srv->update_owner = -1;
@@ -107,7 +97,7 @@ upd_abort(struct ota_http_server *srv, struct ota_http_conn *c)
 {
 	if (!c->owns_update)
 		return;
-	srv->sink->abort(srv->sink->user);
+	ota_sink_run_abort(&srv->run);
 	upd_release(srv, c);
 }
 
@@ -180,8 +170,7 @@ respond(struct ota_http_server *srv,
 	const char *extra,
 	const char *body,
 	size_t body_len,
-	enum conn_header conn,
-	uint32_t now)
+	enum conn_header conn)
 {
 	char *o = srv->out;
 	size_t n;
@@ -217,20 +206,16 @@ respond(struct ota_http_server *srv,
 		return;
 	}
 	request_reset(c);
-	c->deadline_ms = now + srv->keepalive_ms;
+	c->deadline_ms = srv->now_ms + srv->keepalive_ms;
 }
 
 /* a text/plain answer that closes the connection; NULL @text: the reason phrase */
 static void
-respond_text(struct ota_http_server *srv,
-	     struct ota_http_conn *c,
-	     unsigned code,
-	     const char *text,
-	     uint32_t now)
+respond_text(struct ota_http_server *srv, struct ota_http_conn *c, unsigned code, const char *text)
 {
 	if (text == 0)
 		text = reason(code);
-	respond(srv, c, code, "text/plain", 0, text, ota_strnlen(text, OUT_MAX), HDR_CLOSE, now);
+	respond(srv, c, code, "text/plain", 0, text, ota_strnlen(text, OUT_MAX), HDR_CLOSE);
 }
 
 static void
@@ -244,11 +229,7 @@ random_hex(struct ota_http_server *srv, char out[33])
 
 /* requestAuthentication(): 401 with the challenge, no body */
 static void
-respond_401(struct ota_http_server *srv,
-	    struct ota_http_conn *c,
-	    bool cors,
-	    enum conn_header conn,
-	    uint32_t now)
+respond_401(struct ota_http_server *srv, struct ota_http_conn *c, bool cors, enum conn_header conn)
 {
 	char extra[256];
 	const char *pre = cors ? cors_headers : "";
@@ -263,7 +244,7 @@ respond_401(struct ota_http_server *srv,
 		(void)ota_format(extra, sizeof(extra),
 				 "%sWWW-Authenticate: Basic realm=\"" OTA_HTTP_REALM "\"\r\n", pre);
 	}
-	respond(srv, c, 401, "text/html", extra, "", 0, conn, now);
+	respond(srv, c, 401, "text/html", extra, "", 0, conn);
 }
 
 /* ---- authentication ---- */
@@ -299,37 +280,19 @@ upd_fail(struct ota_http_server *srv,
 	emit(srv, OTA_HTTP_EV_UPDATE_ERROR, c, (uint32_t)err);
 }
 
-/* a sink error: the Updater's number, and the sink's own text or the code's detail */
-static void
-upd_fail_sink(struct ota_http_server *srv, struct ota_http_conn *c, int rc)
-{
-	const char *text = 0;
-	if (srv->sink->error_text != 0)
-		text = srv->sink->error_text(srv->sink->user);
-	upd_fail(srv, c, ota_update_error_from_ota(rc),
-		 text != 0 ? text : ota_update_error_detail(rc));
-}
-
 static bool
 upd_begin(struct ota_http_server *srv, struct ota_http_conn *c, uint32_t size, int cmd)
 {
-	int rc;
+	char text[OTA_SINK_TEXT_MAX];
+	enum ota_update_error err;
 	if (srv->update_owner >= 0) {
 		upd_fail(srv, c, OTA_UPDATE_ERR_RUNNING, 0);
 		return false;
 	}
-	rc = srv->sink->begin(srv->sink->user, size, cmd, c->have_md5 ? c->md5 : 0);
-	if (rc < 0) {
-		upd_fail_sink(srv, c, rc);
+	err = ota_sink_run_begin(&srv->run, size, cmd, c->have_md5 ? c->md5 : 0, text);
+	if (err != OTA_UPDATE_OK) {
+		upd_fail(srv, c, err, text);
 		return false;
-	}
-	if (c->have_md5) {
-		if (srv->image_hash->begin(srv->image_hash->user, OTA_HASH_MD5) != 0) {
-			srv->sink->abort(srv->sink->user);
-			upd_fail(srv, c, OTA_UPDATE_ERR_OOM, 0);
-			return false;
-		}
-		srv->hashing = true;
 	}
 	srv->update_owner = c->slot;
 	srv->upload_len = 0;
@@ -344,19 +307,14 @@ upd_begin(struct ota_http_server *srv, struct ota_http_conn *c, uint32_t size, i
 static void
 upd_write(struct ota_http_server *srv, struct ota_http_conn *c, const uint8_t *data, size_t len)
 {
-	int rc;
+	char text[OTA_SINK_TEXT_MAX];
+	enum ota_update_error err;
 	if (!c->owns_update || len == 0)
 		return;
-	rc = srv->sink->write(srv->sink->user, data, len);
-	if (rc < 0) {
-		upd_fail_sink(srv, c, rc);
-		upd_abort(srv, c);
-		return;
-	}
-	if (srv->hashing &&
-	    srv->image_hash->update(srv->image_hash->user, OTA_HASH_MD5, data, len) != 0) {
-		upd_fail(srv, c, OTA_UPDATE_ERR_MD5, 0);
-		upd_abort(srv, c);
+	err = ota_sink_run_write(&srv->run, data, len, text);
+	if (err != OTA_UPDATE_OK) {
+		upd_release(srv, c);
+		upd_fail(srv, c, err, text);
 		return;
 	}
 	c->uploaded += (uint32_t)len;
@@ -375,7 +333,8 @@ upd_flush(struct ota_http_server *srv, struct ota_http_conn *c)
 static void
 upd_end(struct ota_http_server *srv, struct ota_http_conn *c)
 {
-	int rc;
+	char text[OTA_SINK_TEXT_MAX];
+	enum ota_update_error err;
 	if (!c->owns_update)
 		return;
 	upd_flush(srv, c);
@@ -386,25 +345,11 @@ upd_end(struct ota_http_server *srv, struct ota_http_conn *c)
 		upd_abort(srv, c);
 		return;
 	}
-	if (srv->hashing) {
-		uint8_t d[OTA_MD5_LEN];
-		char calc[33];
-		srv->hashing = false;
-		if (srv->image_hash->finish(srv->image_hash->user, OTA_HASH_MD5, d) != 0)
-			ota_fill(d, 0, sizeof(d));
-		ota_hex(d, sizeof(d), calc);
-		if (!ota_equal_ci(c->md5, calc, 32)) {
-			char text[128];
-			(void)ota_update_md5_detail(text, sizeof(text), c->md5, calc);
-			upd_fail(srv, c, OTA_UPDATE_ERR_MD5, text);
-			upd_abort(srv, c);
-			return;
-		}
-	}
-	rc = srv->sink->end(srv->sink->user);
+	/* the stock server's Updater compares the MD5 as ESP8266 does */
+	err = ota_sink_run_end(&srv->run, c->md5, OTA_FLAVOR_ESP8266, false, text);
 	upd_release(srv, c);
-	if (rc < 0) {
-		upd_fail_sink(srv, c, rc);
+	if (err != OTA_UPDATE_OK) {
+		upd_fail(srv, c, err, text);
 		return;
 	}
 	c->upd_ok = true;
@@ -412,10 +357,10 @@ upd_end(struct ota_http_server *srv, struct ota_http_conn *c)
 
 /* the POST handler's completion, after the whole body */
 static void
-respond_upload(struct ota_http_server *srv, struct ota_http_conn *c, uint32_t now)
+respond_upload(struct ota_http_server *srv, struct ota_http_conn *c)
 {
 	if (!c->authenticated) {
-		respond_401(srv, c, true, HDR_KEEP, now);
+		respond_401(srv, c, true, HDR_KEEP);
 		return;
 	}
 	if (!c->upd_ok && c->upd_error == 0)
@@ -425,7 +370,7 @@ respond_upload(struct ota_http_server *srv, struct ota_http_conn *c, uint32_t no
 		n += ota_update_error_format(
 		    OTA_FLAVOR_ESP8266, (enum ota_update_error)c->upd_error,
 		    c->upd_text[0] != '\0' ? c->upd_text : 0, srv->body + n, sizeof(srv->body) - n);
-		respond(srv, c, 200, "text/html", cors_headers, srv->body, n, HDR_KEEP, now);
+		respond(srv, c, 200, "text/html", cors_headers, srv->body, n, HDR_KEEP);
 		return;
 	}
 	{
@@ -433,7 +378,7 @@ respond_upload(struct ota_http_server *srv, struct ota_http_conn *c, uint32_t no
 		int id = conn_id(c);
 		uint32_t bytes = c->uploaded;
 		respond(srv, c, 200, "text/html", cors_headers, success_page,
-			sizeof(success_page) - 1, HDR_KEEP_CLOSE, now);
+			sizeof(success_page) - 1, HDR_KEEP_CLOSE);
 		if (srv->ops.event != 0)
 			srv->ops.event(srv->ops.user, OTA_HTTP_EV_UPDATE_END, id, bytes, 0);
 	}
@@ -451,24 +396,24 @@ send_continue(struct ota_http_server *srv, struct ota_http_conn *c)
 }
 
 static void
-start_post(struct ota_http_server *srv, struct ota_http_conn *c, uint32_t now)
+start_post(struct ota_http_server *srv, struct ota_http_conn *c)
 {
 	if (c->chunked) {
-		respond_text(srv, c, 411, "Chunked request bodies are not supported", now);
+		respond_text(srv, c, 411, "Chunked request bodies are not supported");
 		return;
 	}
 	if (c->md5_bad) {
-		respond_text(srv, c, 400, "MD5 must be 32 hex digits", now);
+		respond_text(srv, c, 400, "MD5 must be 32 hex digits");
 		return;
 	}
 	c->authenticated = authenticate(srv, c);
 	if (c->ctype == CT_MULTIPART) {
 		if (c->boundary_len == 0) {
-			respond_text(srv, c, 400, "Missing or bad multipart boundary", now);
+			respond_text(srv, c, 400, "Missing or bad multipart boundary");
 			return;
 		}
 		if (c->expect_continue && !c->authenticated) {
-			respond_401(srv, c, true, HDR_CLOSE, now);
+			respond_401(srv, c, true, HDR_CLOSE);
 			return;
 		}
 		if (!send_continue(srv, c))
@@ -477,49 +422,49 @@ start_post(struct ota_http_server *srv, struct ota_http_conn *c, uint32_t now)
 		c->mp_state = MP_PREAMBLE;
 		c->line_len = 0;
 		c->line_over = false;
-		c->deadline_ms = now + srv->body_timeout_ms;
+		c->deadline_ms = srv->now_ms + srv->body_timeout_ms;
 		if (c->has_length && c->content_length == 0)
-			respond_text(srv, c, 400, "Truncated multipart body", now);
+			respond_text(srv, c, 400, "Truncated multipart body");
 		return;
 	}
 	if (c->ctype == CT_OCTET) {
 		if (!c->has_length) {
-			respond_text(srv, c, 411, "Content-Length required", now);
+			respond_text(srv, c, 411, "Content-Length required");
 			return;
 		}
 		if (!c->authenticated) {
-			respond_401(srv, c, true, HDR_CLOSE, now);
+			respond_401(srv, c, true, HDR_CLOSE);
 			return;
 		}
 		if (c->content_length == 0) {
 			upd_fail(srv, c, OTA_UPDATE_ERR_SIZE, 0);
-			respond_upload(srv, c, now);
+			respond_upload(srv, c);
 			return;
 		}
 		if (!upd_begin(srv, c, c->content_length, OTA_CMD_FLASH)) {
-			respond_upload(srv, c, now);
+			respond_upload(srv, c);
 			return;
 		}
 		if (!send_continue(srv, c))
 			return;
 		c->state = CS_RAW;
-		c->deadline_ms = now + srv->body_timeout_ms;
+		c->deadline_ms = srv->now_ms + srv->body_timeout_ms;
 		return;
 	}
-	respond_text(srv, c, 400, "Expected multipart/form-data or application/octet-stream", now);
+	respond_text(srv, c, 400, "Expected multipart/form-data or application/octet-stream");
 }
 
 /* all headers are in: route the request */
 static void
-dispatch(struct ota_http_server *srv, struct ota_http_conn *c, uint32_t now)
+dispatch(struct ota_http_server *srv, struct ota_http_conn *c)
 {
 	size_t pn;
 	if (c->bad) {
-		respond_text(srv, c, 400, 0, now);
+		respond_text(srv, c, 400, 0);
 		return;
 	}
 	if (c->path_over) {
-		respond_text(srv, c, 414, 0, now);
+		respond_text(srv, c, 414, 0);
 		return;
 	}
 	pn = ota_strnlen(c->path, sizeof(c->path));
@@ -527,17 +472,17 @@ dispatch(struct ota_http_server *srv, struct ota_http_conn *c, uint32_t now)
 		switch (c->method) {
 		case M_GET:
 			if (!authenticate(srv, c)) {
-				respond_401(srv, c, false, HDR_KEEP, now);
+				respond_401(srv, c, false, HDR_KEEP);
 				return;
 			}
 			respond(srv, c, 200, "text/html", 0, form_page, sizeof(form_page) - 1,
-				HDR_KEEP, now);
+				HDR_KEEP);
 			return;
 		case M_OPTIONS:
-			respond(srv, c, 200, "text/html", cors_headers, "y", 1, HDR_KEEP, now);
+			respond(srv, c, 200, "text/html", cors_headers, "y", 1, HDR_KEEP);
 			return;
 		case M_POST:
-			start_post(srv, c, now);
+			start_post(srv, c);
 			return;
 		default:
 			break;
@@ -546,14 +491,14 @@ dispatch(struct ota_http_server *srv, struct ota_http_conn *c, uint32_t now)
 		   srv->ops.info_json != 0) {
 		int n = srv->ops.info_json(srv->ops.user, srv->body, sizeof(srv->body));
 		if (n < 0 || (size_t)n >= sizeof(srv->body)) {
-			respond_text(srv, c, 500, 0, now);
+			respond_text(srv, c, 500, 0);
 			return;
 		}
-		respond(srv, c, 200, "application/json", 0, srv->body, (size_t)n, HDR_KEEP, now);
+		respond(srv, c, 200, "application/json", 0, srv->body, (size_t)n, HDR_KEEP);
 		return;
 	}
 	respond(srv, c, 404, "text/html", 0, srv->body,
-		ota_format(srv->body, sizeof(srv->body), "Not found: %s", c->path), HDR_KEEP, now);
+		ota_format(srv->body, sizeof(srv->body), "Not found: %s", c->path), HDR_KEEP);
 }
 
 /*
@@ -586,20 +531,20 @@ line_clear(struct ota_http_conn *c)
 
 /* one byte of the request line or the headers */
 static void
-header_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b, uint32_t now)
+header_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 {
 	if (!c->started) {
 		c->started = true;
-		c->deadline_ms = now + srv->header_timeout_ms;
+		c->deadline_ms = srv->now_ms + srv->header_timeout_ms;
 	}
 	if (++c->header_bytes > OTA_HTTP_HEADER_BYTES_MAX) {
-		respond_text(srv, c, 431, 0, now);
+		respond_text(srv, c, 431, 0);
 		return;
 	}
 	if (!line_byte(c, b)) {
 		/* do not wait for the end of a line that is too long already */
 		if (c->line_over)
-			respond_text(srv, c, c->state == CS_REQLINE ? 414 : 431, 0, now);
+			respond_text(srv, c, c->state == CS_REQLINE ? 414 : 431, 0);
 		return;
 	}
 	if (c->state == CS_REQLINE) {
@@ -613,7 +558,7 @@ header_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b, uin
 		status = ota_http_parse_request_line(c);
 		line_clear(c);
 		if (status != 0) {
-			respond_text(srv, c, status, 0, now);
+			respond_text(srv, c, status, 0);
 			return;
 		}
 		c->state = CS_HEADERS;
@@ -621,11 +566,11 @@ header_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b, uin
 	}
 	if (c->line_len == 0) {
 		line_clear(c);
-		dispatch(srv, c, now);
+		dispatch(srv, c);
 		return;
 	}
 	if (++c->n_headers > OTA_HTTP_MAX_HEADERS) {
-		respond_text(srv, c, 431, 0, now);
+		respond_text(srv, c, 431, 0);
 		return;
 	}
 	ota_http_parse_header(c);
@@ -701,17 +646,17 @@ part_body_start(struct ota_http_server *srv, struct ota_http_conn *c)
 }
 
 static void
-mp_fail(struct ota_http_server *srv, struct ota_http_conn *c, const char *why, uint32_t now)
+mp_fail(struct ota_http_server *srv, struct ota_http_conn *c, const char *why)
 {
 	upd_abort(srv, c);
-	respond_text(srv, c, 400, why, now);
+	respond_text(srv, c, 400, why);
 }
 
 static const char no_boundary[] = "Multipart body does not start with the boundary";
 static const char part_too_large[] = "Multipart part headers too large";
 
 static void
-mp_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b, uint32_t now)
+mp_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 {
 	const char *rest;
 	size_t rest_n;
@@ -742,8 +687,7 @@ mp_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b, uint32_
 	/* the other states read lines */
 	if (!line_byte(c, b)) {
 		if (c->line_over && c->mp_state <= MP_PART_HEADERS)
-			mp_fail(srv, c, c->mp_state == MP_PREAMBLE ? no_boundary : part_too_large,
-				now);
+			mp_fail(srv, c, c->mp_state == MP_PREAMBLE ? no_boundary : part_too_large);
 		return;
 	}
 	switch (c->mp_state) {
@@ -751,7 +695,7 @@ mp_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b, uint32_
 		if (c->line_len == 0 && !c->line_over) {
 			/* the stock reader skips up to two empty lines */
 			if (++c->mp_empty > 2)
-				mp_fail(srv, c, no_boundary, now);
+				mp_fail(srv, c, no_boundary);
 			line_clear(c);
 			return;
 		}
@@ -763,11 +707,11 @@ mp_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b, uint32_
 				return;
 			}
 		}
-		mp_fail(srv, c, no_boundary, now);
+		mp_fail(srv, c, no_boundary);
 		return;
 	case MP_PART_HEADERS:
 		if (c->line_over || ++c->mp_headers > OTA_HTTP_PART_HEADERS_MAX) {
-			mp_fail(srv, c, part_too_large, now);
+			mp_fail(srv, c, part_too_large);
 			return;
 		}
 		if (c->line_len == 0) {
@@ -819,18 +763,6 @@ mp_fast(struct ota_http_server *srv, struct ota_http_conn *c, const uint8_t *dat
 
 /* ---- entry points ---- */
 
-static bool
-sink_ok(const struct ota_sink *s)
-{
-	return s != 0 && s->begin != 0 && s->write != 0 && s->end != 0 && s->abort != 0;
-}
-
-static bool
-hash_ok(const struct ota_hash_ops *h)
-{
-	return h != 0 && h->begin != 0 && h->update != 0 && h->finish != 0;
-}
-
 /* @s (NULL: @dflt) into @dst, when it is shorter than @size */
 static bool
 copy_config_string(char *dst, size_t size, const char *s, const char *dflt)
@@ -854,8 +786,8 @@ ota_http_init(struct ota_http_server *srv, const struct ota_http_config *cfg)
 	srv->update_owner = -1;
 	for (int slot = 0; slot < OTA_HTTP_MAX_CONN; slot++)
 		srv->conns[slot].slot = (uint8_t)slot;
-	if (!sink_ok(cfg->sink) || cfg->ops.send == 0 || cfg->ops.close == 0 ||
-	    !hash_ok(cfg->image_hash))
+	if (!ota_sink_valid(cfg->sink) || cfg->ops.send == 0 || cfg->ops.close == 0 ||
+	    !ota_hash_ops_valid(cfg->image_hash))
 		return OTA_E_BAD_ARGS;
 	if (!copy_config_string(srv->path, sizeof(srv->path), cfg->path, DEFAULT_PATH) ||
 	    srv->path[0] != '/' ||
@@ -870,9 +802,9 @@ ota_http_init(struct ota_http_server *srv, const struct ota_http_config *cfg)
 	if (srv->auth_required && srv->challenge == OTA_HTTP_CHALLENGE_DIGEST &&
 	    (cfg->auth_hash == 0 || cfg->ops.random == 0))
 		return OTA_E_BAD_ARGS;
-	srv->sink = cfg->sink;
+	srv->run.sink = cfg->sink;
+	srv->run.md5 = cfg->image_hash;
 	srv->auth_hash = cfg->auth_hash;
-	srv->image_hash = cfg->image_hash;
 	srv->ops = cfg->ops;
 	srv->header_timeout_ms =
 	    cfg->header_timeout_ms != 0 ? cfg->header_timeout_ms : OTA_HTTP_HEADER_TIMEOUT_MS;
@@ -906,13 +838,12 @@ static size_t
 multipart_data(struct ota_http_server *srv,
 	       struct ota_http_conn *c,
 	       const uint8_t *data,
-	       size_t left,
-	       uint32_t now)
+	       size_t left)
 {
 	size_t n;
 	if (c->has_length && left > c->content_length - c->body_read)
 		left = c->content_length - c->body_read;
-	c->deadline_ms = now + srv->body_timeout_ms;
+	c->deadline_ms = srv->now_ms + srv->body_timeout_ms;
 	if (c->mp_state == MP_FILE && c->mp_match == 0 && data[0] != '\r') {
 		n = mp_fast(srv, c, data, left);
 		c->body_read += (uint32_t)n;
@@ -923,39 +854,35 @@ multipart_data(struct ota_http_server *srv,
 		/* counted before it is handled: a response may follow from it */
 		n = 1;
 		c->body_read++;
-		mp_byte(srv, c, data[0], now);
+		mp_byte(srv, c, data[0]);
 	}
 	if (!c->used || c->state != CS_MULTIPART)
 		return n;
 	/* the body is complete (or the form ended without a length) */
 	if (c->has_length ? c->body_read == c->content_length : c->mp_state == MP_EPILOGUE) {
 		if (c->mp_state != MP_EPILOGUE)
-			mp_fail(srv, c, "Truncated multipart body", now);
+			mp_fail(srv, c, "Truncated multipart body");
 		else
-			respond_upload(srv, c, now);
+			respond_upload(srv, c);
 	}
 	return n;
 }
 
 /* body bytes of a raw (application/octet-stream) upload */
 static size_t
-raw_data(struct ota_http_server *srv,
-	 struct ota_http_conn *c,
-	 const uint8_t *data,
-	 size_t n,
-	 uint32_t now)
+raw_data(struct ota_http_server *srv, struct ota_http_conn *c, const uint8_t *data, size_t n)
 {
 	if (n > c->content_length - c->body_read)
 		n = c->content_length - c->body_read;
-	c->deadline_ms = now + srv->body_timeout_ms;
+	c->deadline_ms = srv->now_ms + srv->body_timeout_ms;
 	upd_write(srv, c, data, n);
 	c->body_read += (uint32_t)n;
 	if (c->upd_error != 0) {
 		/* our own extension: say so at once rather than read it all */
-		respond_upload(srv, c, now);
+		respond_upload(srv, c);
 	} else if (c->body_read == c->content_length) {
 		upd_end(srv, c);
-		respond_upload(srv, c, now);
+		respond_upload(srv, c);
 	}
 	return n;
 }
@@ -970,19 +897,20 @@ ota_http_on_data(
 
 	if (c == 0 || (data == 0 && len != 0))
 		return OTA_E_BAD_ARGS;
+	srv->now_ms = now_ms;
 	gen = c->gen;
 	/* a response may close the connection, and a new one may take the slot */
 	while (i < len && c->used && c->gen == gen) {
 		switch (c->state) {
 		case CS_REQLINE:
 		case CS_HEADERS:
-			header_byte(srv, c, data[i++], now_ms);
+			header_byte(srv, c, data[i++]);
 			break;
 		case CS_MULTIPART:
-			i += multipart_data(srv, c, data + i, len - i, now_ms);
+			i += multipart_data(srv, c, data + i, len - i);
 			break;
 		case CS_RAW:
-			i += raw_data(srv, c, data + i, len - i, now_ms);
+			i += raw_data(srv, c, data + i, len - i);
 			break;
 		default:
 			i = len;
@@ -1006,6 +934,7 @@ ota_http_poll(struct ota_http_server *srv, uint32_t now_ms)
 	uint32_t next = UINT32_MAX;
 	if (srv == 0)
 		return UINT32_MAX;
+	srv->now_ms = now_ms;
 	for (int slot = 0; slot < OTA_HTTP_MAX_CONN; slot++) {
 		struct ota_http_conn *c = &srv->conns[slot];
 		if (!c->used)
@@ -1020,7 +949,7 @@ ota_http_poll(struct ota_http_server *srv, uint32_t now_ms)
 			continue;
 		}
 		upd_abort(srv, c);
-		respond_text(srv, c, 408, 0, now_ms);
+		respond_text(srv, c, 408, 0);
 	}
 	return next;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* ota-sink.c - the Updater's error numbers and texts, as real devices print them */
+/* ota-sink.c - the Updater's error numbers and texts, and an update driven through a sink */
 
 #include "ota/ota-sink.h"
 
@@ -116,4 +116,113 @@ ota_update_md5_detail(char *out, size_t out_size, const char *expected, const ch
 {
 	return ota_format(out, out_size, "MD5 verification failed: expected: %s, calculated: %s",
 			  expected, calculated);
+}
+
+bool
+ota_sink_valid(const struct ota_sink *sink)
+{
+	return sink != 0 && sink->begin != 0 && sink->write != 0 && sink->end != 0 &&
+	       sink->abort != 0;
+}
+
+bool
+ota_hash_ops_valid(const struct ota_hash_ops *ops)
+{
+	return ops != 0 && ops->begin != 0 && ops->update != 0 && ops->finish != 0;
+}
+
+/* a sink error: the Updater's number, and the sink's own text or the code's detail */
+static enum ota_update_error
+sink_failed(struct ota_sink_run *r, int rc, char *text)
+{
+	const char *t = r->sink->error_text != 0 ? r->sink->error_text(r->sink->user) : 0;
+	if (t == 0)
+		t = ota_update_error_detail(rc);
+	(void)ota_format(text, OTA_SINK_TEXT_MAX, "%s", t != 0 ? t : "");
+	/* the text is taken first: aborting may reset what the sink reports */
+	ota_sink_run_abort(r);
+	return ota_update_error_from_ota(rc);
+}
+
+void
+ota_sink_run_abort(struct ota_sink_run *r)
+{
+	if (r->hashing) {
+		/* the port's hash context must be finished before anyone else can use it */
+		uint8_t scratch[OTA_MD5_LEN];
+		r->hashing = false;
+		(void)r->md5->finish(r->md5->user, OTA_HASH_MD5, scratch);
+	}
+	if (r->open) {
+		r->open = false;
+		r->sink->abort(r->sink->user);
+	}
+}
+
+enum ota_update_error
+ota_sink_run_begin(
+    struct ota_sink_run *r, uint32_t size, int command, const char *md5_hex, char *text)
+{
+	int rc = r->sink->begin(r->sink->user, size, command, md5_hex);
+	text[0] = '\0';
+	if (rc < 0)
+		return sink_failed(r, rc, text);
+	r->open = true;
+	r->written = 0;
+	if (md5_hex != 0) {
+		if (r->md5->begin(r->md5->user, OTA_HASH_MD5) != 0) {
+			ota_sink_run_abort(r);
+			return OTA_UPDATE_ERR_OOM;
+		}
+		r->hashing = true;
+	}
+	return OTA_UPDATE_OK;
+}
+
+enum ota_update_error
+ota_sink_run_write(struct ota_sink_run *r, const uint8_t *data, size_t len, char *text)
+{
+	int rc = r->sink->write(r->sink->user, data, len);
+	text[0] = '\0';
+	if (rc < 0)
+		return sink_failed(r, rc, text);
+	if (r->hashing && r->md5->update(r->md5->user, OTA_HASH_MD5, data, len) != 0) {
+		ota_sink_run_abort(r);
+		return OTA_UPDATE_ERR_MD5;
+	}
+	r->written += (uint32_t)len;
+	return OTA_UPDATE_OK;
+}
+
+enum ota_update_error
+ota_sink_run_end(
+    struct ota_sink_run *r, const char *md5_hex, enum ota_flavor flavor, bool corrupt, char *text)
+{
+	int rc;
+	text[0] = '\0';
+	if (r->hashing) {
+		uint8_t d[OTA_MD5_LEN];
+		char calc[2 * OTA_MD5_LEN + 1];
+		bool ok = r->md5->finish(r->md5->user, OTA_HASH_MD5, d) == 0;
+		r->hashing = false;
+		if (!ok)
+			ota_fill(d, 0, sizeof(d));
+		if (corrupt)
+			d[0] ^= 0xffu;
+		ota_hex(d, sizeof(d), calc);
+		/* ESP8266 compares with strcasecmp, ESP32 the String it read with != */
+		if (!ok || !(flavor == OTA_FLAVOR_ESP8266
+				 ? ota_equal_ci(md5_hex, calc, 2 * OTA_MD5_LEN)
+				 : ota_compare(md5_hex, calc, 2 * OTA_MD5_LEN) == 0)) {
+			if (flavor == OTA_FLAVOR_ESP8266)
+				(void)ota_update_md5_detail(text, OTA_SINK_TEXT_MAX, md5_hex, calc);
+			ota_sink_run_abort(r);
+			return OTA_UPDATE_ERR_MD5;
+		}
+	}
+	r->open = false;
+	rc = r->sink->end(r->sink->user);
+	if (rc < 0)
+		return sink_failed(r, rc, text);
+	return OTA_UPDATE_OK;
 }

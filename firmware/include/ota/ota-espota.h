@@ -155,8 +155,8 @@ struct ota_espota {
 	size_t key_len;
 	uint32_t timeout_ms;
 	uint32_t idle_timeout_ms;
-	const struct ota_hash_ops *hash;
-	const struct ota_sink *sink;
+	const struct ota_hash_ops *hash; /* nonces and auth; run.md5 is the same one */
+	struct ota_sink_run run;	 /* the sink and the image MD5 */
 	struct ota_espota_ops ops;
 	struct ota_espota_faults faults;
 
@@ -176,8 +176,6 @@ struct ota_espota {
 
 	/* the data phase */
 	bool tcp_open;
-	bool sink_open;
-	bool hashing;
 	uint32_t received;   /* image bytes taken */
 	uint32_t last_count; /* ESP32: last acknowledged write, re-sent on timeouts */
 	uint32_t tries;

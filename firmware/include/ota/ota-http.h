@@ -178,17 +178,17 @@ struct ota_http_server {
 	/* configuration */
 	bool auth_required;
 	enum ota_http_challenge challenge;
-	const struct ota_sink *sink;
 	const struct ota_hash_ops *auth_hash;
-	const struct ota_hash_ops *image_hash;
 	struct ota_http_ops ops;
 	uint32_t header_timeout_ms;
 	uint32_t body_timeout_ms;
 	uint32_t keepalive_ms;
 
-	/* the one update */
+	uint32_t now_ms; /* the time of the entry point running */
+
+	/* the one update: the sink and the image MD5 */
+	struct ota_sink_run run;
 	int update_owner; /* connection slot, -1 when none */
-	bool hashing;
 	uint16_t upload_len;
 
 	char path[OTA_HTTP_PATH_MAX];

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ota/ota-crypto.h"
 #include "ota/ota-errors.h"
 
 /* the two device families whose wire behaviour the receivers reproduce */
@@ -135,3 +136,46 @@ size_t ota_update_error_format(enum ota_flavor flavor,
  */
 size_t
 ota_update_md5_detail(char *out, size_t out_size, const char *expected, const char *calculated);
+
+/* true when @sink has begin, write, end and abort (error_text is optional) */
+bool ota_sink_valid(const struct ota_sink *sink);
+/* true when @ops has begin, update and finish */
+bool ota_hash_ops_valid(const struct ota_hash_ops *ops);
+
+/* the size of the detail text buffers of the ota_sink_run_* functions */
+#define OTA_SINK_TEXT_MAX 128
+
+/*
+ * struct ota_sink_run:
+ *
+ * One update driven through a sink the way both receivers drive it: the sink's begin,
+ * write, end or abort, and the MD5 of everything written when the sender announced one.
+ * Set @sink and @md5 (an MD5 instance of its own), zero the rest.
+ *
+ * The functions return OTA_UPDATE_OK or the Updater's error number, with its detail in
+ * @text (OTA_SINK_TEXT_MAX bytes): the sink's error_text(), the OTA_E_* code's detail, the
+ * MD5 mismatch detail, or "" where the Updater's own text says all. After an error the
+ * update is aborted (nothing is open); after end() it is over either way.
+ */
+struct ota_sink_run {
+	const struct ota_sink *sink;
+	const struct ota_hash_ops *md5;
+	bool open;    /* begin() succeeded, neither end() nor abort() was called */
+	bool hashing; /* the MD5 of the written bytes runs */
+	uint32_t written;
+};
+
+/* @md5_hex: the announced MD5 (hashing starts), or NULL */
+enum ota_update_error ota_sink_run_begin(
+    struct ota_sink_run *r, uint32_t size, int command, const char *md5_hex, char *text);
+enum ota_update_error
+ota_sink_run_write(struct ota_sink_run *r, const uint8_t *data, size_t len, char *text);
+/*
+ * The MD5 check (when hashing), then the sink's end(). @flavor decides the comparison:
+ * case-insensitive with the "MD5 verification failed: expected ..." detail (ESP8266), or
+ * exact with the standard text (ESP32). @corrupt spoils the computed digest (a fault).
+ */
+enum ota_update_error ota_sink_run_end(
+    struct ota_sink_run *r, const char *md5_hex, enum ota_flavor flavor, bool corrupt, char *text);
+/* aborts the sink if it is open and finishes a running hash: nothing stays open */
+void ota_sink_run_abort(struct ota_sink_run *r);
