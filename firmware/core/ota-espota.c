@@ -60,14 +60,14 @@ pkt_read(struct pkt *p)
 static uint32_t
 parse_int(struct pkt *p)
 {
-	uint64_t v = 0;
+	uint32_t v = 0;
 	while (pkt_peek(p) == ' ')
 		(void)pkt_read(p);
 	for (int i = 0; i < 16; i++) {
-		int c = pkt_peek(p);
-		if (c < '0' || c > '9')
-			return v > ATOI_MAX ? ATOI_MAX : (uint32_t)v;
-		v = v * 10u + (uint64_t)(c - '0');
+		uint32_t d = (uint32_t)(pkt_peek(p) - '0');
+		if (d > 9)
+			return v;
+		v = v > (ATOI_MAX - d) / 10u ? ATOI_MAX : v * 10u + d;
 		(void)pkt_read(p);
 	}
 	return 0;

@@ -174,17 +174,16 @@ ota_http_parse_request_line(struct ota_http_conn *c)
 static bool
 parse_u32(const char *s, size_t n, uint32_t *out)
 {
-	uint64_t v = 0;
-	if (n == 0 || n > 10)
+	uint32_t v = 0;
+	if (n == 0)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
+		uint32_t d = (uint32_t)(s[i] - '0');
+		if (d > 9 || v > (UINT32_MAX - d) / 10u)
 			return false;
-		v = v * 10u + (uint64_t)(s[i] - '0');
+		v = v * 10u + d;
 	}
-	if (v > UINT32_MAX)
-		return false;
-	*out = (uint32_t)v;
+	*out = v;
 	return true;
 }
 

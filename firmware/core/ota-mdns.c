@@ -43,12 +43,6 @@ get_u32be(const uint8_t *p)
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-static uint8_t
-ascii_lower(uint8_t c)
-{
-	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
-}
-
 static bool
 time_reached(uint32_t now, uint32_t when)
 {
@@ -73,21 +67,6 @@ rng_range(struct ota_mdns *m, uint32_t lo, uint32_t hi)
 	return lo + rng_next(m) % (hi - lo + 1);
 }
 
-/* decimal digits of v into out (at least 11 bytes); returns the length */
-static size_t
-put_decimal(char *out, uint32_t v)
-{
-	char tmp[10];
-	size_t n = 0;
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	for (size_t i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
-	return n;
-}
-
 /* length of an uncompressed wire-form name, root label included */
 static size_t
 wire_len(const uint8_t *wire)
@@ -97,6 +76,16 @@ wire_len(const uint8_t *wire)
 	while (wire[i] != 0)
 		i += 1 + (size_t)wire[i];
 	return i + 1;
+}
+
+/* is @name the uncompressed wire-form @wire (ASCII case ignored)? */
+static bool
+name_is(const struct ota_dns_name *name, const uint8_t *wire)
+{
+	size_t n = wire_len(wire);
+
+	/* length bytes are below 64 so lowering them is harmless */
+	return name->len == n && ota_equal_ci(name->wire, wire, n);
 }
 
 /* ---- reader ---- */
@@ -308,14 +297,8 @@ ota_dns_rdata_canonical(const uint8_t *pkt,
 bool
 ota_dns_name_equal(const struct ota_dns_name *a, const struct ota_dns_name *b)
 {
-	if (a->len != b->len)
-		return false;
 	/* length bytes are below 64 so lowering them is harmless */
-	for (size_t i = 0; i < a->len; i++) {
-		if (ascii_lower(a->wire[i]) != ascii_lower(b->wire[i]))
-			return false;
-	}
-	return true;
+	return a->len == b->len && ota_equal_ci(a->wire, b->wire, a->len);
 }
 
 int
@@ -456,12 +439,8 @@ name_at_equals(const uint8_t *pkt, size_t len, size_t off, const uint8_t *wire)
 			return false;
 		if (c == 0)
 			return true;
-		if (!ota_range_ok(len, off + 1, c))
+		if (!ota_range_ok(len, off + 1, c) || !ota_equal_ci(pkt + off + 1, wire + i + 1, c))
 			return false;
-		for (size_t k = 1; k <= c; k++) {
-			if (ascii_lower(pkt[off + k]) != ascii_lower(wire[i + k]))
-				return false;
-		}
 		off += 1 + (size_t)c;
 		i += 1 + (size_t)c;
 	}
@@ -505,35 +484,29 @@ rec_is_unique(enum ota_mdns_rec r)
 	return (SHARED_RECORDS & BIT(r)) == 0;
 }
 
+/* RFC 6762 §10: records that name the host live 120 s, the others 75 minutes */
 static uint32_t
 rec_ttl(enum ota_mdns_rec r)
 {
-	switch (r) {
-	case OTA_MDNS_REC_PTR_ENUM:
-	case OTA_MDNS_REC_PTR_SVC:
-	case OTA_MDNS_REC_TXT:
-		return OTA_MDNS_TTL_OTHER;
-	default:
-		return OTA_MDNS_TTL_HOST;
-	}
+	return (BIT(OTA_MDNS_REC_PTR_ENUM) | BIT(OTA_MDNS_REC_PTR_SVC) | BIT(OTA_MDNS_REC_TXT)) &
+		       BIT(r)
+		   ? OTA_MDNS_TTL_OTHER
+		   : OTA_MDNS_TTL_HOST;
 }
 
 static uint16_t
 rec_type(enum ota_mdns_rec r)
 {
-	switch (r) {
-	case OTA_MDNS_REC_PTR_ENUM:
-	case OTA_MDNS_REC_PTR_SVC:
-		return OTA_DNS_TYPE_PTR;
-	case OTA_MDNS_REC_SRV:
-		return OTA_DNS_TYPE_SRV;
-	case OTA_MDNS_REC_TXT:
-		return OTA_DNS_TYPE_TXT;
-	case OTA_MDNS_REC_A:
-		return OTA_DNS_TYPE_A;
-	default:
-		return OTA_DNS_TYPE_NSEC;
-	}
+	static const uint8_t types[OTA_MDNS_REC_COUNT] = {
+	    [OTA_MDNS_REC_PTR_ENUM] = OTA_DNS_TYPE_PTR,
+	    [OTA_MDNS_REC_PTR_SVC] = OTA_DNS_TYPE_PTR,
+	    [OTA_MDNS_REC_SRV] = OTA_DNS_TYPE_SRV,
+	    [OTA_MDNS_REC_TXT] = OTA_DNS_TYPE_TXT,
+	    [OTA_MDNS_REC_A] = OTA_DNS_TYPE_A,
+	    [OTA_MDNS_REC_NSEC_INSTANCE] = OTA_DNS_TYPE_NSEC,
+	    [OTA_MDNS_REC_NSEC_HOST] = OTA_DNS_TYPE_NSEC,
+	};
+	return types[r];
 }
 
 static const uint8_t *
@@ -581,20 +554,12 @@ put_rdata(const struct ota_mdns *m, struct writer *w, enum ota_mdns_rec r, enum 
 	case OTA_MDNS_REC_NSEC_INSTANCE:
 		/* RFC 6762 §6.1 restricted form: next name = owner, window 0, TXT (16), SRV (33) */
 		put_name(w, m->instance.wire, false);
-		put_u8(w, 0);
-		put_u8(w, 5);
-		put_u8(w, 0x00);
-		put_u8(w, 0x00);
-		put_u8(w, 0x80);
-		put_u8(w, 0x00);
-		put_u8(w, 0x40);
+		put_bytes(w, "\0\5\0\0\x80\0\x40", 7);
 		break;
 	case OTA_MDNS_REC_NSEC_HOST:
 		/* window 0, only A (1) */
 		put_name(w, m->host.wire, false);
-		put_u8(w, 0);
-		put_u8(w, 1);
-		put_u8(w, 0x40);
+		put_bytes(w, "\0\1\x40", 3);
 		break;
 	default:
 		w->failed = true;
@@ -649,15 +614,11 @@ record_is_ours(struct ota_mdns *m,
 	       size_t len,
 	       const struct ota_dns_record *rec)
 {
-	struct ota_dns_name owner;
 	size_t theirs_len;
 	int ours_len;
 
-	if (rec->type != rec_type(r) || rec->klass != OTA_DNS_CLASS_IN)
-		return false;
-	owner.len = (uint8_t)wire_len(rec_owner(m, r));
-	ota_copy(owner.wire, rec_owner(m, r), owner.len);
-	if (!ota_dns_name_equal(&owner, &rec->name))
+	if (rec->type != rec_type(r) || rec->klass != OTA_DNS_CLASS_IN ||
+	    !name_is(&rec->name, rec_owner(m, r)))
 		return false;
 	if (ota_dns_rdata_canonical(pkt, len, rec, m->scratch[0], RDATA_MAX, &theirs_len) < 0)
 		return false;
@@ -666,13 +627,8 @@ record_is_ours(struct ota_mdns *m,
 		return false;
 	/* rdata compares case-sensitively except for the names inside it */
 	if (rec->type == OTA_DNS_TYPE_PTR || rec->type == OTA_DNS_TYPE_SRV ||
-	    rec->type == OTA_DNS_TYPE_NSEC) {
-		for (size_t i = 0; i < theirs_len; i++) {
-			if (ascii_lower(m->scratch[0][i]) != ascii_lower(m->scratch[1][i]))
-				return false;
-		}
-		return true;
-	}
+	    rec->type == OTA_DNS_TYPE_NSEC)
+		return ota_equal_ci(m->scratch[0], m->scratch[1], theirs_len);
 	return ota_compare(m->scratch[0], m->scratch[1], theirs_len) == 0;
 }
 
@@ -710,11 +666,8 @@ build_response(const struct ota_mdns *m, uint8_t *out, size_t size, const struct
 
 	writer_init(&w, out, size);
 	put_u16(&w, o->id);
-	put_u16(&w, OTA_DNS_FLAG_QR | OTA_DNS_FLAG_AA);
-	put_u16(&w, 0);
-	put_u16(&w, 0);
-	put_u16(&w, 0);
-	put_u16(&w, 0);
+	/* QR | AA, then the counts, filled in at the end */
+	put_bytes(&w, "\x84\0\0\0\0\0\0\0\0\0", 10);
 
 	if (o->query != NULL) {
 		struct ota_dns_reader r;
@@ -798,12 +751,8 @@ send_probe(struct ota_mdns *m)
 	struct writer w;
 
 	writer_init(&w, m->buf, sizeof(m->buf));
-	put_u16(&w, 0);
-	put_u16(&w, 0);
-	put_u16(&w, 2); /* questions */
-	put_u16(&w, 0);
-	put_u16(&w, 3); /* authority: the records we want to own (RFC 6762 §8.2) */
-	put_u16(&w, 0);
+	/* id 0, flags 0, 2 questions, 3 authority records: the ones we want (RFC 6762 §8.2) */
+	put_bytes(&w, "\0\0\0\0\0\2\0\0\0\3\0\0", 12);
 	/* QU: a defender can answer us directly (RFC 6762 §8.1) */
 	put_name(&w, m->host.wire, true);
 	put_u16(&w, OTA_DNS_TYPE_ANY);
@@ -828,7 +777,7 @@ make_label(const char *base, unsigned suffix, uint8_t *label_out)
 	size_t nd = 0, bl = ota_strnlen(base, OTA_MDNS_LABEL_MAX);
 
 	if (suffix > 1) {
-		nd = put_decimal(digits, suffix);
+		nd = ota_format(digits, sizeof(digits), "%u", suffix);
 		if (bl > OTA_MDNS_LABEL_MAX - 1 - nd) {
 			bl = OTA_MDNS_LABEL_MAX - 1 - nd;
 			while (bl > 0 && ((uint8_t)base[bl] & 0xC0) == 0x80)
@@ -860,59 +809,59 @@ make_names(struct ota_mdns *m)
 	m->instance.len = (uint8_t)(l + sizeof(svc_wire));
 }
 
-static void
-txt_add(struct ota_mdns *m, const char *key, const char *value, size_t value_len)
-{
-	size_t kl = ota_strnlen(key, 32);
-	size_t start = m->txt_len;
-	size_t total = kl + 1 + value_len;
+static void txt_add(struct ota_mdns *m, const char *fmt, ...) OTA_PRINTF(2, 3);
 
-	if (total > 255 || start + 1 + total > sizeof(m->txt))
-		return; /* cannot happen with the limits check_config() enforces */
-	m->txt[start] = (uint8_t)total;
-	ota_copy(m->txt + start + 1, key, kl);
-	m->txt[start + 1 + kl] = '=';
-	ota_copy(m->txt + start + 2 + kl, value, value_len);
-	m->txt_len = (uint16_t)(start + 1 + total);
+/* one "key=value" string of the TXT record, formatted; one that does not fit is left out */
+static void
+txt_add(struct ota_mdns *m, const char *fmt, ...)
+{
+	size_t start = m->txt_len;
+	/* room for the length byte, at most 255 bytes of text, and the formatter's NUL */
+	size_t room = sizeof(m->txt) - start;
+	va_list ap;
+	size_t n;
+
+	if (room < 3)
+		return;
+	if (room > 1 + 255 + 2)
+		room = 1 + 255 + 2;
+	va_start(ap, fmt);
+	n = ota_vformat((char *)m->txt + start + 1, room - 1, fmt, ap);
+	va_end(ap);
+	if (n + 2 >= room)
+		return; /* cut: cannot happen with the limits check_config() enforces */
+	m->txt[start] = (uint8_t)n;
+	m->txt_len = (uint16_t)(start + 1 + n);
 }
 
-static void
-txt_add_str(struct ota_mdns *m, const char *key, const char *value, size_t max)
+static const char *
+or_empty(const char *s)
 {
-	if (value == NULL)
-		value = "";
-	txt_add(m, key, value, ota_strnlen(value, max));
+	return s != NULL ? s : "";
 }
 
 static void
 build_txt(struct ota_mdns *m, const struct ota_mdns_config *cfg)
 {
-	static const char hexdigits[] = "0123456789abcdef";
-	char tmp[24];
-	size_t n;
+	const uint8_t *mac = cfg->mac;
+	char sha[17];
 
 	m->txt_len = 0;
-	txt_add_str(m, "board", cfg->board ? cfg->board : "generic", OTA_MDNS_BOARD_MAX);
-	txt_add_str(m, "auth_upload", cfg->auth_upload ? "yes" : "no", 3);
-	txt_add_str(m, "tcp_check", "no", 2);
-	txt_add_str(m, "ssh_upload", "no", 2);
-	txt_add_str(m, "fw_version", cfg->fw_version, OTA_MDNS_VERSION_MAX);
-	ota_hex(cfg->fw_sha256, 8, tmp);
-	txt_add(m, "fw_sha256", tmp, 16);
-	txt_add_str(m, "http_update", "/update", 7);
-	n = put_decimal(tmp, cfg->log_port);
-	txt_add(m, "log_port", tmp, n);
-	for (size_t i = 0; i < 6; i++) {
-		tmp[i * 3] = hexdigits[cfg->mac[i] >> 4];
-		tmp[i * 3 + 1] = hexdigits[cfg->mac[i] & 15];
-		tmp[i * 3 + 2] = ':';
-	}
-	txt_add(m, "mac", tmp, 17);
-	txt_add_str(m, "chip", cfg->chip, OTA_MDNS_CHIP_MAX);
+	txt_add(m, "board=%.*s", OTA_MDNS_BOARD_MAX, cfg->board ? cfg->board : "generic");
+	txt_add(m, "auth_upload=%s", cfg->auth_upload ? "yes" : "no");
+	txt_add(m, "tcp_check=no");
+	txt_add(m, "ssh_upload=no");
+	txt_add(m, "fw_version=%.*s", OTA_MDNS_VERSION_MAX, or_empty(cfg->fw_version));
+	ota_hex(cfg->fw_sha256, 8, sha);
+	txt_add(m, "fw_sha256=%s", sha);
+	txt_add(m, "http_update=/update");
+	txt_add(m, "log_port=%u", (unsigned)cfg->log_port);
+	txt_add(m, "mac=%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		mac[5]);
+	txt_add(m, "chip=%.*s", OTA_MDNS_CHIP_MAX, or_empty(cfg->chip));
 	/* the update server's port when http_update=/update is not on port 80 */
 	if (cfg->http_port != 0 && cfg->http_port != 80) {
-		n = put_decimal(tmp, cfg->http_port);
-		txt_add(m, "http_port", tmp, n);
+		txt_add(m, "http_port=%u", (unsigned)cfg->http_port);
 	}
 }
 
@@ -1176,16 +1125,11 @@ conflict(struct ota_mdns *m, unsigned which, uint32_t now)
 static uint32_t
 match_question(const struct ota_mdns *m, const struct ota_dns_name *name, uint16_t type)
 {
-	struct ota_dns_name fixed;
 	bool any = type == OTA_DNS_TYPE_ANY;
 
-	fixed.len = (uint8_t)sizeof(svc_wire);
-	ota_copy(fixed.wire, svc_wire, sizeof(svc_wire));
-	if (ota_dns_name_equal(name, &fixed))
+	if (name_is(name, svc_wire))
 		return (any || type == OTA_DNS_TYPE_PTR) ? BIT(OTA_MDNS_REC_PTR_SVC) : 0;
-	fixed.len = (uint8_t)sizeof(enum_wire);
-	ota_copy(fixed.wire, enum_wire, sizeof(enum_wire));
-	if (ota_dns_name_equal(name, &fixed))
+	if (name_is(name, enum_wire))
 		return (any || type == OTA_DNS_TYPE_PTR) ? BIT(OTA_MDNS_REC_PTR_ENUM) : 0;
 	switch (owned_name(m, name)) {
 	case OWNED_INSTANCE:

@@ -20,7 +20,7 @@ reported but not counted. Library routines the core needs from the device's libc
 (memcpy, 64-bit division ...) are listed, not counted: every firmware links them anyway.
 
 Checks: every file builds warning-free for both targets; both images link; every symbol of
-DEVICE_API exists; every core function the simulator's device code calls is either in
+DEVICE_API exists; every core function a port (firmware/port/*) calls is either in
 DEVICE_API or in SIM_ONLY with the reason a real device does not need it; the ESP8266
 budget. A missing cross compiler is a SKIP (exit 77) with the reason.
 """
@@ -49,7 +49,7 @@ TARGETS = [
 ]
 
 # what a firmware port calls: the linux-sim device (firmware/port/linux-sim) and the
-# ESP-IDF / ESP8266 ports. Everything else is linked only when these reach it.
+# ESP-IDF port (firmware/port/esp32). Everything else is linked only when these reach it.
 DEVICE_API = [
     # espota receiver
     "ota_espota_init", "ota_espota_set_faults", "ota_espota_set_auth", "ota_espota_on_udp",
@@ -78,19 +78,20 @@ DEVICE_API = [
     "ota_partition_table_write_default",
     # the image parser as a device uses it (over flash)
     "ota_esp_image_parse_reader",
-    # the chip id for mDNS TXT "chip=" and /info
-    "ota_chip_id_string",
+    # the chip id for mDNS TXT "chip=" and /info, and the chip an id names
+    "ota_chip_id_string", "ota_chip_from_id",
     # auth set-up (a plain password becomes the stored hash)
     "ota_auth_password_hash", "ota_auth_is_hex",
     # errors and the Updater texts a port's sink reports
     "ota_strerror", "ota_error_id",
     "ota_update_error_from_ota", "ota_update_error_detail", "ota_update_error_text",
     "ota_update_error_format",
-    "ota_hex",
+    "ota_hex", "ota_lower",
 ]
 
 # core functions the simulator calls that a device does not: the simulator also plays the
-# second-stage bootloader's serial log and builds factory images (sim-image.c is skipped)
+# second-stage bootloader's serial log, parses its command line and builds factory images
+# (sim-image.c is not scanned)
 SIM_ONLY = {
     "ota_esp_image_parse": "the boot log's segment list: printed by the real bootloader",
     "ota_segment_memory": "the boot log's segment list: printed by the real bootloader",
@@ -203,10 +204,10 @@ def defined_functions(nm, objs):
     return syms
 
 
-def sim_calls(fw, core_funcs):
-    """core functions the simulator's device code calls"""
+def port_calls(fw, core_funcs):
+    """core functions the ports call"""
     used = {}
-    for path in sorted(glob.glob(os.path.join(fw, "port", "linux-sim", "*.c"))):
+    for path in sorted(glob.glob(os.path.join(fw, "port", "**", "*.c"), recursive=True)):
         if os.path.basename(path) in SIM_HOST_FILES:
             continue
         with open(path, errors="replace") as f:
@@ -264,11 +265,11 @@ def report_target(checks, fw, label, prefix, budgeted, extra, sources, tmp):
     checks.check(not missing, f"{label}: every DEVICE_API function exists",
                  "  not defined by firmware/core: " + ", ".join(missing))
     if tag == "xtensa":
-        used = sim_calls(fw, core_funcs)
+        used = port_calls(fw, core_funcs)
         unlisted = sorted(f"{n} ({f})" for n, f in used.items()
                           if n not in DEVICE_API and n not in SIM_ONLY)
         checks.check(not unlisted,
-                     "every core function the simulator's device calls is in DEVICE_API",
+                     "every core function the ports call is in DEVICE_API",
                      "  add to DEVICE_API (or SIM_ONLY with a reason): " + ", ".join(unlisted))
 
     elf = os.path.join(tmp, tag + ".elf")

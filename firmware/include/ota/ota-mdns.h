@@ -207,20 +207,16 @@ enum ota_mdns_rec {
 	OTA_MDNS_REC_COUNT,
 };
 
+/* the small fields first: on Xtensa short offsets make shorter code */
 struct ota_mdns {
 	/* configuration (copied) */
-	char host_base[OTA_MDNS_LABEL_MAX + 1];
-	char instance_base[OTA_MDNS_LABEL_MAX + 1];
 	uint32_t ipv4;
 	uint32_t netmask;
 	uint16_t ota_port;
-	uint8_t txt[OTA_MDNS_PACKET_MAX / 3]; /* TXT rdata, built once */
 	uint16_t txt_len;
 	/* current names: base, or base-N after conflicts */
 	unsigned host_suffix;
 	unsigned instance_suffix;
-	struct ota_dns_name host;     /* host.local */
-	struct ota_dns_name instance; /* instance._arduino._tcp.local */
 
 	ota_mdns_send_fn send;
 	void *user;
@@ -229,7 +225,6 @@ struct ota_mdns {
 	enum ota_mdns_state state;
 	unsigned step; /* probes or announcements sent in this state */
 	uint32_t next_ms;
-	bool probe_started;
 
 	/* rate limits (RFC 6762 §6.2, §8.1) */
 	uint32_t last_multicast_ms[OTA_MDNS_REC_COUNT];
@@ -244,6 +239,12 @@ struct ota_mdns {
 	bool pending_tc;
 
 	unsigned conflicts; /* total, for the port's diagnostics */
+
+	char host_base[OTA_MDNS_LABEL_MAX + 1];
+	char instance_base[OTA_MDNS_LABEL_MAX + 1];
+	struct ota_dns_name host;	      /* host.local */
+	struct ota_dns_name instance;	      /* instance._arduino._tcp.local */
+	uint8_t txt[OTA_MDNS_PACKET_MAX / 3]; /* TXT rdata, built once */
 	uint8_t buf[OTA_MDNS_PACKET_MAX];
 	uint8_t scratch[2][OTA_MDNS_PACKET_MAX / 3];
 };
