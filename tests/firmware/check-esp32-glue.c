@@ -313,16 +313,19 @@ END_TEST
 /* ---- fw-glue: the log tee's parser ---- */
 
 static void
-check_parse(const char *line, enum ota_log_level lvl, const char *tag, const char *text)
+check_parse(
+    const char *line, enum ota_log_level lvl, uint32_t ms, const char *tag, const char *text)
 {
 	enum ota_log_level got_lvl;
+	uint32_t got_ms = 0;
 	char got_tag[16];
 	const char *t;
 	size_t tl;
-	ck_assert_msg(
-	    fw_log_parse_line(line, strlen(line), &got_lvl, got_tag, sizeof(got_tag), &t, &tl),
-	    "not parsed: %s", line);
+	ck_assert_msg(fw_log_parse_line(line, strlen(line), &got_lvl, &got_ms, got_tag,
+					sizeof(got_tag), &t, &tl),
+		      "not parsed: %s", line);
 	ck_assert_int_eq(got_lvl, lvl);
+	ck_assert_uint_eq(got_ms, ms);
 	ck_assert_str_eq(got_tag, tag);
 	ck_assert_uint_eq(tl, strlen(text));
 	ck_assert(memcmp(t, text, tl) == 0);
@@ -331,30 +334,35 @@ check_parse(const char *line, enum ota_log_level lvl, const char *tag, const cha
 START_TEST(test_log_parse)
 {
 	enum ota_log_level lvl;
+	uint32_t ms;
 	char tag[16];
 	const char *t;
 	size_t tl;
 
-	check_parse("\033[0;32mI (1234) app_main: hello world\033[0m\n", OTA_LOG_INFO, "app_main",
-		    "hello world");
-	check_parse("\033[0;31mE (5) ota: Error[3]: Receive Failed\033[0m\r\n", OTA_LOG_ERROR,
+	check_parse("\033[0;32mI (1234) app_main: hello world\033[0m\n", OTA_LOG_INFO, 1234,
+		    "app_main", "hello world");
+	check_parse("\033[0;31mE (5) ota: Error[3]: Receive Failed\033[0m\r\n", OTA_LOG_ERROR, 5,
 		    "ota", "Error[3]: Receive Failed");
-	check_parse("W (77) boot: x: y", OTA_LOG_WARN, "boot", "x: y");
-	check_parse("D (1) t: ", OTA_LOG_DEBUG, "t", "");
+	check_parse("W (77) boot: x: y", OTA_LOG_WARN, 77, "boot", "x: y");
+	check_parse("D (1) t: ", OTA_LOG_DEBUG, 1, "t", "");
+	/* the counter wraps as ESP-IDF's 32-bit millisecond counter does */
+	check_parse("I (4294967296) t: x", OTA_LOG_INFO, 0, "t", "x");
 	/* the Wi-Fi blob prints "wifi:" without the space */
-	check_parse("I (592) wifi:mode : sta (a0:b1:c2:d3:e4:f5)\n", OTA_LOG_INFO, "wifi",
+	check_parse("I (592) wifi:mode : sta (a0:b1:c2:d3:e4:f5)\n", OTA_LOG_INFO, 592, "wifi",
 		    "mode : sta (a0:b1:c2:d3:e4:f5)");
 	/* a long tag is cut to the buffer */
-	check_parse("V (9) a_very_long_tag_name_indeed: z", OTA_LOG_VERBOSE, "a_very_long_tag",
+	check_parse("V (9) a_very_long_tag_name_indeed: z", OTA_LOG_VERBOSE, 9, "a_very_long_tag",
 		    "z");
 
-	ck_assert(!fw_log_parse_line("plain printf output\n", 20, &lvl, tag, sizeof(tag), &t, &tl));
-	ck_assert(!fw_log_parse_line("X (1) tag: text", 15, &lvl, tag, sizeof(tag), &t, &tl));
-	ck_assert(!fw_log_parse_line("I (abc) tag: text", 17, &lvl, tag, sizeof(tag), &t, &tl));
-	ck_assert(!fw_log_parse_line("I (12) tag text", 15, &lvl, tag, sizeof(tag), &t, &tl));
-	ck_assert(!fw_log_parse_line("I (12) : text", 13, &lvl, tag, sizeof(tag), &t, &tl));
-	ck_assert(!fw_log_parse_line("I (12", 5, &lvl, tag, sizeof(tag), &t, &tl));
-	ck_assert(!fw_log_parse_line("", 0, &lvl, tag, sizeof(tag), &t, &tl));
+	ck_assert(
+	    !fw_log_parse_line("plain printf output\n", 20, &lvl, &ms, tag, sizeof(tag), &t, &tl));
+	ck_assert(!fw_log_parse_line("X (1) tag: text", 15, &lvl, &ms, tag, sizeof(tag), &t, &tl));
+	ck_assert(
+	    !fw_log_parse_line("I (abc) tag: text", 17, &lvl, &ms, tag, sizeof(tag), &t, &tl));
+	ck_assert(!fw_log_parse_line("I (12) tag text", 15, &lvl, &ms, tag, sizeof(tag), &t, &tl));
+	ck_assert(!fw_log_parse_line("I (12) : text", 13, &lvl, &ms, tag, sizeof(tag), &t, &tl));
+	ck_assert(!fw_log_parse_line("I (12", 5, &lvl, &ms, tag, sizeof(tag), &t, &tl));
+	ck_assert(!fw_log_parse_line("", 0, &lvl, &ms, tag, sizeof(tag), &t, &tl));
 }
 END_TEST
 

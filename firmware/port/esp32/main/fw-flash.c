@@ -33,7 +33,7 @@ static const esp_partition_t *
 writable_at(struct fw_flash *f, uint32_t addr, size_t len)
 {
 	const esp_partition_t *p = fw_flash_partition_at(f, addr, len);
-	if (p == NULL || p == f->running || p->readonly ||
+	if (p == NULL || p == f->running ||
 	    (f->running != NULL && p->address == f->running->address)) {
 		f->refused++;
 		return NULL;

@@ -325,6 +325,7 @@ bool
 fw_log_parse_line(const char *line,
 		  size_t len,
 		  enum ota_log_level *level,
+		  uint32_t *ms,
 		  char *tag,
 		  size_t tag_size,
 		  const char **text,
@@ -332,6 +333,7 @@ fw_log_parse_line(const char *line,
 {
 	static const char letters[] = "EWIDV";
 	const char *l;
+	uint32_t t;
 	size_t i = 0;
 	size_t tag_start;
 	size_t tag_end;
@@ -351,8 +353,9 @@ fw_log_parse_line(const char *line,
 	i += 3;
 	if (i >= len || line[i] < '0' || line[i] > '9')
 		return false;
+	t = 0;
 	while (i < len && line[i] >= '0' && line[i] <= '9')
-		i++;
+		t = t * 10u + (uint32_t)(line[i++] - '0'); /* wraps with ESP-IDF's own counter */
 	if (i + 1 >= len || line[i] != ')' || line[i + 1] != ' ')
 		return false;
 	i += 2;
@@ -369,6 +372,7 @@ fw_log_parse_line(const char *line,
 	memcpy(tag, line + tag_start, end);
 	tag[end] = '\0';
 	*level = (enum ota_log_level)(OTA_LOG_ERROR + (l - letters));
+	*ms = t;
 	*text = line + i;
 	*text_len = len - i;
 	return true;

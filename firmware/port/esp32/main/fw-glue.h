@@ -105,7 +105,7 @@ int fw_info_json(const struct fw_info *info, char *buf, size_t size);
  * fw_log_parse_line:
  *
  * Splits one line as ESP-IDF's logger prints it ("\033[0;32mI (1234) tag: text\033[0m",
- * colours optional, trailing CR/LF ignored) into its level, tag and text, so that the tee
+ * colours optional, trailing CR/LF ignored) into its level, time, tag and text, so that the tee
  * can hand it to the core's log stream, which formats it the same way again.
  *
  * Returns: false when the line is not in that form (plain printf output).
@@ -113,6 +113,7 @@ int fw_info_json(const struct fw_info *info, char *buf, size_t size);
 bool fw_log_parse_line(const char *line,
 		       size_t len,
 		       enum ota_log_level *level,
+		       uint32_t *ms,
 		       char *tag,
 		       size_t tag_size,
 		       const char **text,

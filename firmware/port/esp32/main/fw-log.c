@@ -21,6 +21,8 @@ static vprintf_like_t s_console;
 /* the line being put together from the staged bytes (network task only) */
 static char s_line[OTA_LOG_LINE_MAX];
 static size_t s_line_len;
+static bool s_line_timed;
+static uint32_t s_line_ms;
 
 static void
 stage(const char *s, size_t n)
@@ -66,6 +68,12 @@ fw_log_tee_install(void)
 		s_console = prev;
 }
 
+uint32_t
+fw_log_clock(uint32_t now_ms)
+{
+	return s_line_timed ? s_line_ms : now_ms;
+}
+
 bool
 fw_log_pending(void)
 {
@@ -80,15 +88,20 @@ static void
 emit_line(struct ota_log *log)
 {
 	enum ota_log_level level;
+	uint32_t ms;
 	char tag[32];
 	const char *text;
 	size_t text_len;
 
 	if (s_line_len == 0)
 		return;
-	if (fw_log_parse_line(s_line, s_line_len, &level, tag, sizeof(tag), &text, &text_len))
+	if (fw_log_parse_line(s_line, s_line_len, &level, &ms, tag, sizeof(tag), &text,
+			      &text_len)) {
+		s_line_timed = true;
+		s_line_ms = ms;
 		(void)ota_log_printf(log, level, tag, "%.*s", (int)text_len, text);
-	else
+		s_line_timed = false;
+	} else
 		/* printf() output or a line cut short: kept as console text */
 		(void)ota_log_printf(log, OTA_LOG_INFO, "console", "%.*s", (int)s_line_len, s_line);
 	s_line_len = 0;

@@ -25,3 +25,9 @@ bool fw_log_pending(void);
 
 /* moves the staged lines into @log (network task only) */
 void fw_log_drain(struct ota_log *log);
+
+/*
+ * the core log's clock: while a drained ESP-IDF line is handed over, its own timestamp (so
+ * the stream shows the console's "(1234)"), otherwise @now_ms
+ */
+uint32_t fw_log_clock(uint32_t now_ms);

@@ -38,16 +38,6 @@ fw_mdns_start(const struct ota_mdns_config *cfg)
 	return mdns_service_add(instance, SERVICE, PROTO, cfg->ota_port, items, txt.count);
 }
 
-esp_err_t
-fw_mdns_update(const struct ota_mdns_config *cfg)
-{
-	static struct fw_txt txt;
-	mdns_txt_item_t items[FW_TXT_MAX];
-	fw_txt_build(cfg, &txt);
-	to_items(&txt, items);
-	return mdns_service_txt_set(SERVICE, PROTO, items, (uint8_t)txt.count);
-}
-
 void
 fw_mdns_stop(void)
 {

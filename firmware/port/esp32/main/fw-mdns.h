@@ -16,8 +16,5 @@
 /* host name, instance name and the service with its TXT record */
 esp_err_t fw_mdns_start(const struct ota_mdns_config *cfg);
 
-/* a new TXT record (firmware version, password set ...) */
-esp_err_t fw_mdns_update(const struct ota_mdns_config *cfg);
-
 /* goodbye packets and the component stopped (before a reboot) */
 void fw_mdns_stop(void);

@@ -459,7 +459,7 @@ static uint32_t
 log_clock(void *user)
 {
 	(void)user;
-	return fw_now_ms();
+	return fw_log_clock(fw_now_ms());
 }
 
 static void
@@ -662,6 +662,13 @@ confirm_app(struct fw_device *d)
 	const char *label = d->running_part != NULL ? d->running_part->label : "?";
 	esp_err_t err;
 
+	if (!fw_wifi_wait_ip(0, &d->ip, &d->netmask)) {
+		/* the network went away during the self-test: not confirmed yet */
+		d->confirm_at = due_in(1000);
+		if (d->selftest_deadline == 0)
+			d->selftest_deadline = due_in(CONFIG_ESPFLEET_SELFTEST_TIMEOUT_S * 1000u);
+		return;
+	}
 	d->confirm_at = 0;
 	d->selftest_deadline = 0;
 #ifdef CONFIG_ESPFLEET_BAD_APP_MARKER
@@ -1072,6 +1079,8 @@ fw_net_task(void *arg)
 		d->udp_fd = d->http_fd = d->log_fd = -1;
 	}
 	if (d->running_state == OTA_IMG_PENDING_VERIFY) {
+		/* the first half passed: an address and the listeners */
+		d->selftest_deadline = 0;
 		d->confirm_at = due_in(CONFIG_ESPFLEET_CONFIRM_AFTER_MS);
 		ESP_LOGI(TAG, "new app is pending verification: self-test for %u ms",
 			 (unsigned)CONFIG_ESPFLEET_CONFIRM_AFTER_MS);
