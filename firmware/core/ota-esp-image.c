@@ -27,92 +27,152 @@
 #define SIG_BLOCK_HEAD_LEN 64
 #define SIG_BLOCK_CRC_OFFSET 1196
 
-struct finding_info {
-	uint8_t severity;
-	const char *id;
+/* how much each finding weighs */
+static const uint8_t finding_severity[OTA_F_LAST] = {
+    [OTA_F_EMPTY] = OTA_SEV_ERROR,
+    [OTA_F_NOT_ESP] = OTA_SEV_ERROR,
+    [OTA_F_TRUNCATED_HEADER] = OTA_SEV_ERROR,
+    [OTA_F_MERGED_FLASH] = OTA_SEV_ERROR,
+    [OTA_F_TOO_MANY_SEGMENTS] = OTA_SEV_ERROR,
+    [OTA_F_NO_SEGMENTS] = OTA_SEV_ERROR,
+    [OTA_F_SEGMENT_PAST_END] = OTA_SEV_ERROR,
+    [OTA_F_SEGMENT_LEN_ALIGN] = OTA_SEV_ERROR,
+    [OTA_F_SEGMENT_TOO_LARGE] = OTA_SEV_ERROR,
+    [OTA_F_MMU_MISALIGNED] = OTA_SEV_ERROR,
+    [OTA_F_CHECKSUM_MISSING] = OTA_SEV_ERROR,
+    [OTA_F_CHECKSUM_MISMATCH] = OTA_SEV_ERROR,
+    [OTA_F_HASH_FLAG_INVALID] = OTA_SEV_ERROR,
+    [OTA_F_HASH_MISSING] = OTA_SEV_ERROR,
+    [OTA_F_HASH_MISMATCH] = OTA_SEV_ERROR,
+    [OTA_F_HASH_OK] = OTA_SEV_INFO,
+    [OTA_F_NO_HASH] = OTA_SEV_INFO,
+    [OTA_F_CHIP_UNKNOWN] = OTA_SEV_ERROR,
+    [OTA_F_RESERVED_NONZERO] = OTA_SEV_WARNING,
+    [OTA_F_NO_APP_DESC] = OTA_SEV_WARNING,
+    [OTA_F_SEGMENT0_SMALL] = OTA_SEV_ERROR,
+    [OTA_F_BOOTLOADER] = OTA_SEV_ERROR,
+    [OTA_F_CHIP_AMBIGUOUS] = OTA_SEV_WARNING,
+    [OTA_F_RTOS_SDK_V3] = OTA_SEV_INFO,
+    [OTA_F_ENTRY_UNUSUAL] = OTA_SEV_WARNING,
+    [OTA_F_FLASH_SIZE_CODE] = OTA_SEV_WARNING,
+    [OTA_F_TRAILING_DATA] = OTA_SEV_WARNING,
+    [OTA_F_TRAILING_PADDING] = OTA_SEV_INFO,
+    [OTA_F_SIG_SBV2] = OTA_SEV_INFO,
+    [OTA_F_SIG_SBV2_BAD_BLOCK] = OTA_SEV_ERROR,
+    [OTA_F_SIG_DIGEST_MISMATCH] = OTA_SEV_ERROR,
+    [OTA_F_SIG_SBV1] = OTA_SEV_INFO,
+    [OTA_F_SIG_ESP8266] = OTA_SEV_INFO,
+    [OTA_F_V2_NOT_ARDUINO] = OTA_SEV_WARNING,
+    [OTA_F_V2_HEADER_COUNT] = OTA_SEV_WARNING,
+    [OTA_F_V2_CRC_MISMATCH] = OTA_SEV_ERROR,
+    [OTA_F_V1_NO_EBOOT] = OTA_SEV_WARNING,
+    [OTA_F_ARDUINO_APP_BAD] = OTA_SEV_ERROR,
+    [OTA_F_ARDUINO_CRC_OK] = OTA_SEV_INFO,
+    [OTA_F_ARDUINO_CRC_MISMATCH] = OTA_SEV_ERROR,
+    [OTA_F_ARDUINO_CRC_LENGTH] = OTA_SEV_ERROR,
+    [OTA_F_ARDUINO_NO_CRC] = OTA_SEV_INFO,
+    [OTA_F_GZIP] = OTA_SEV_INFO,
+    [OTA_F_READ_ERROR] = OTA_SEV_ERROR,
 };
 
-static const struct finding_info finding_table[OTA_F_LAST] = {
-    [OTA_F_EMPTY] = {OTA_SEV_ERROR, "empty"},
-    [OTA_F_NOT_ESP] = {OTA_SEV_ERROR, "not-esp-image"},
-    [OTA_F_TRUNCATED_HEADER] = {OTA_SEV_ERROR, "truncated-header"},
-    [OTA_F_MERGED_FLASH] = {OTA_SEV_ERROR, "merged-flash-image"},
-    [OTA_F_TOO_MANY_SEGMENTS] = {OTA_SEV_ERROR, "too-many-segments"},
-    [OTA_F_NO_SEGMENTS] = {OTA_SEV_ERROR, "no-segments"},
-    [OTA_F_SEGMENT_PAST_END] = {OTA_SEV_ERROR, "segment-past-end"},
-    [OTA_F_SEGMENT_LEN_ALIGN] = {OTA_SEV_ERROR, "segment-length-unaligned"},
-    [OTA_F_SEGMENT_TOO_LARGE] = {OTA_SEV_ERROR, "segment-too-large"},
-    [OTA_F_MMU_MISALIGNED] = {OTA_SEV_ERROR, "segment-mmu-misaligned"},
-    [OTA_F_CHECKSUM_MISSING] = {OTA_SEV_ERROR, "checksum-missing"},
-    [OTA_F_CHECKSUM_MISMATCH] = {OTA_SEV_ERROR, "checksum-mismatch"},
-    [OTA_F_HASH_FLAG_INVALID] = {OTA_SEV_ERROR, "hash-flag-invalid"},
-    [OTA_F_HASH_MISSING] = {OTA_SEV_ERROR, "sha256-missing"},
-    [OTA_F_HASH_MISMATCH] = {OTA_SEV_ERROR, "sha256-mismatch"},
-    [OTA_F_HASH_OK] = {OTA_SEV_INFO, "sha256-ok"},
-    [OTA_F_NO_HASH] = {OTA_SEV_INFO, "no-sha256"},
-    [OTA_F_CHIP_UNKNOWN] = {OTA_SEV_ERROR, "chip-unknown"},
-    [OTA_F_RESERVED_NONZERO] = {OTA_SEV_WARNING, "reserved-nonzero"},
-    [OTA_F_NO_APP_DESC] = {OTA_SEV_WARNING, "no-app-description"},
-    [OTA_F_SEGMENT0_SMALL] = {OTA_SEV_ERROR, "segment0-too-small"},
-    [OTA_F_BOOTLOADER] = {OTA_SEV_ERROR, "bootloader-image"},
-    [OTA_F_CHIP_AMBIGUOUS] = {OTA_SEV_WARNING, "chip-ambiguous"},
-    [OTA_F_RTOS_SDK_V3] = {OTA_SEV_INFO, "esp8266-rtos-sdk-v3"},
-    [OTA_F_ENTRY_UNUSUAL] = {OTA_SEV_WARNING, "entry-point-unusual"},
-    [OTA_F_FLASH_SIZE_CODE] = {OTA_SEV_WARNING, "flash-size-unknown"},
-    [OTA_F_TRAILING_DATA] = {OTA_SEV_WARNING, "trailing-data"},
-    [OTA_F_TRAILING_PADDING] = {OTA_SEV_INFO, "trailing-padding"},
-    [OTA_F_SIG_SBV2] = {OTA_SEV_INFO, "secure-boot-v2-signature"},
-    [OTA_F_SIG_SBV2_BAD_BLOCK] = {OTA_SEV_ERROR, "signature-block-corrupt"},
-    [OTA_F_SIG_DIGEST_MISMATCH] = {OTA_SEV_ERROR, "signature-digest-mismatch"},
-    [OTA_F_SIG_SBV1] = {OTA_SEV_INFO, "secure-boot-v1-signature"},
-    [OTA_F_SIG_ESP8266] = {OTA_SEV_INFO, "esp8266-signed-update"},
-    [OTA_F_V2_NOT_ARDUINO] = {OTA_SEV_WARNING, "v2-not-arduino"},
-    [OTA_F_V2_HEADER_COUNT] = {OTA_SEV_WARNING, "v2-header-count"},
-    [OTA_F_V2_CRC_MISMATCH] = {OTA_SEV_ERROR, "v2-crc-mismatch"},
-    [OTA_F_V1_NO_EBOOT] = {OTA_SEV_WARNING, "v1-without-eboot"},
-    [OTA_F_ARDUINO_APP_BAD] = {OTA_SEV_ERROR, "arduino-sketch-invalid"},
-    [OTA_F_ARDUINO_CRC_OK] = {OTA_SEV_INFO, "arduino-crc-ok"},
-    [OTA_F_ARDUINO_CRC_MISMATCH] = {OTA_SEV_ERROR, "arduino-crc-mismatch"},
-    [OTA_F_ARDUINO_CRC_LENGTH] = {OTA_SEV_ERROR, "arduino-crc-length"},
-    [OTA_F_ARDUINO_NO_CRC] = {OTA_SEV_INFO, "arduino-no-crc"},
-    [OTA_F_GZIP] = {OTA_SEV_INFO, "gzip"},
-    [OTA_F_READ_ERROR] = {OTA_SEV_ERROR, "read-error"},
+/*
+ * The findings' identifiers, desktop only. Arrays, not pointers to string literals: a
+ * table's literals share one section with every other table's, and a device's
+ * --gc-sections could then not drop them.
+ */
+static const char finding_ids[OTA_F_LAST][28] = {
+    [OTA_F_EMPTY] = "empty",
+    [OTA_F_NOT_ESP] = "not-esp-image",
+    [OTA_F_TRUNCATED_HEADER] = "truncated-header",
+    [OTA_F_MERGED_FLASH] = "merged-flash-image",
+    [OTA_F_TOO_MANY_SEGMENTS] = "too-many-segments",
+    [OTA_F_NO_SEGMENTS] = "no-segments",
+    [OTA_F_SEGMENT_PAST_END] = "segment-past-end",
+    [OTA_F_SEGMENT_LEN_ALIGN] = "segment-length-unaligned",
+    [OTA_F_SEGMENT_TOO_LARGE] = "segment-too-large",
+    [OTA_F_MMU_MISALIGNED] = "segment-mmu-misaligned",
+    [OTA_F_CHECKSUM_MISSING] = "checksum-missing",
+    [OTA_F_CHECKSUM_MISMATCH] = "checksum-mismatch",
+    [OTA_F_HASH_FLAG_INVALID] = "hash-flag-invalid",
+    [OTA_F_HASH_MISSING] = "sha256-missing",
+    [OTA_F_HASH_MISMATCH] = "sha256-mismatch",
+    [OTA_F_HASH_OK] = "sha256-ok",
+    [OTA_F_NO_HASH] = "no-sha256",
+    [OTA_F_CHIP_UNKNOWN] = "chip-unknown",
+    [OTA_F_RESERVED_NONZERO] = "reserved-nonzero",
+    [OTA_F_NO_APP_DESC] = "no-app-description",
+    [OTA_F_SEGMENT0_SMALL] = "segment0-too-small",
+    [OTA_F_BOOTLOADER] = "bootloader-image",
+    [OTA_F_CHIP_AMBIGUOUS] = "chip-ambiguous",
+    [OTA_F_RTOS_SDK_V3] = "esp8266-rtos-sdk-v3",
+    [OTA_F_ENTRY_UNUSUAL] = "entry-point-unusual",
+    [OTA_F_FLASH_SIZE_CODE] = "flash-size-unknown",
+    [OTA_F_TRAILING_DATA] = "trailing-data",
+    [OTA_F_TRAILING_PADDING] = "trailing-padding",
+    [OTA_F_SIG_SBV2] = "secure-boot-v2-signature",
+    [OTA_F_SIG_SBV2_BAD_BLOCK] = "signature-block-corrupt",
+    [OTA_F_SIG_DIGEST_MISMATCH] = "signature-digest-mismatch",
+    [OTA_F_SIG_SBV1] = "secure-boot-v1-signature",
+    [OTA_F_SIG_ESP8266] = "esp8266-signed-update",
+    [OTA_F_V2_NOT_ARDUINO] = "v2-not-arduino",
+    [OTA_F_V2_HEADER_COUNT] = "v2-header-count",
+    [OTA_F_V2_CRC_MISMATCH] = "v2-crc-mismatch",
+    [OTA_F_V1_NO_EBOOT] = "v1-without-eboot",
+    [OTA_F_ARDUINO_APP_BAD] = "arduino-sketch-invalid",
+    [OTA_F_ARDUINO_CRC_OK] = "arduino-crc-ok",
+    [OTA_F_ARDUINO_CRC_MISMATCH] = "arduino-crc-mismatch",
+    [OTA_F_ARDUINO_CRC_LENGTH] = "arduino-crc-length",
+    [OTA_F_ARDUINO_NO_CRC] = "arduino-no-crc",
+    [OTA_F_GZIP] = "gzip",
+    [OTA_F_READ_ERROR] = "read-error",
 };
 
+/* by enum ota_chip - 1; what the device's parser needs of a chip */
 struct chip_info {
-	enum ota_chip chip;
+	char id[9]; /* ota_chip_id_string(), held here rather than as a literal (see above) */
 	uint16_t chip_id;
-	const char *id;
-	const char *name;
-	/* flash-mapped windows (esptool MEMORY_MAP); zero when not checked */
-	uint32_t drom_lo, drom_hi, irom_lo, irom_hi;
+	/* flash-mapped windows (esptool MEMORY_MAP) in 64 KiB units; zero when not checked */
+	uint16_t drom_lo, drom_hi, irom_lo, irom_hi;
 };
 
-static const struct chip_info chip_table[] = {
-    {OTA_CHIP_ESP8266, 0xFFFF, "esp8266", "ESP8266", 0, 0, 0, 0},
-    {OTA_CHIP_ESP32, 0x0000, "esp32", "ESP32", 0x3F400000, 0x3F800000, 0x400D0000, 0x40400000},
-    {OTA_CHIP_ESP32S2, 0x0002, "esp32s2", "ESP32-S2", 0x3F000000, 0x3FF80000, 0x40080000,
-     0x40800000},
-    {OTA_CHIP_ESP32C3, 0x0005, "esp32c3", "ESP32-C3", 0x3C000000, 0x3C800000, 0x42000000,
-     0x42800000},
-    {OTA_CHIP_ESP32S3, 0x0009, "esp32s3", "ESP32-S3", 0x3C000000, 0x3D000000, 0x42000000,
-     0x42800000},
-    {OTA_CHIP_ESP32C2, 0x000C, "esp32c2", "ESP32-C2", 0x3C000000, 0x3C400000, 0x42000000,
-     0x42400000},
-    {OTA_CHIP_ESP32C6, 0x000D, "esp32c6", "ESP32-C6", 0x42800000, 0x43000000, 0x42000000,
-     0x42800000},
-    {OTA_CHIP_ESP32H2, 0x0010, "esp32h2", "ESP32-H2", 0x42800000, 0x43000000, 0x42000000,
-     0x42800000},
-    {OTA_CHIP_ESP32P4, 0x0012, "esp32p4", "ESP32-P4", 0, 0, 0, 0},
-    {OTA_CHIP_ESP32C61, 0x0014, "esp32c61", "ESP32-C61", 0, 0, 0, 0},
-    {OTA_CHIP_ESP32C5, 0x0017, "esp32c5", "ESP32-C5", 0, 0, 0, 0},
-    {OTA_CHIP_ESP32H21, 0x0019, "esp32h21", "ESP32-H21", 0, 0, 0, 0},
-    {OTA_CHIP_ESP32H4, 0x001C, "esp32h4", "ESP32-H4", 0, 0, 0, 0},
-    {OTA_CHIP_ESP32E22, 0x001F, "esp32e22", "ESP32-E22", 0, 0, 0, 0},
-    {OTA_CHIP_ESP32S31, 0x0020, "esp32s31", "ESP32-S31", 0, 0, 0, 0},
+static const struct chip_info chip_table[OTA_CHIP_LAST - 1] = {
+    [OTA_CHIP_ESP8266 - 1] = {"esp8266", 0xFFFF, 0, 0, 0, 0},
+    [OTA_CHIP_ESP32 - 1] = {"esp32", 0x0000, 0x3F40, 0x3F80, 0x400D, 0x4040},
+    [OTA_CHIP_ESP32S2 - 1] = {"esp32s2", 0x0002, 0x3F00, 0x3FF8, 0x4008, 0x4080},
+    [OTA_CHIP_ESP32C3 - 1] = {"esp32c3", 0x0005, 0x3C00, 0x3C80, 0x4200, 0x4280},
+    [OTA_CHIP_ESP32S3 - 1] = {"esp32s3", 0x0009, 0x3C00, 0x3D00, 0x4200, 0x4280},
+    [OTA_CHIP_ESP32C2 - 1] = {"esp32c2", 0x000C, 0x3C00, 0x3C40, 0x4200, 0x4240},
+    [OTA_CHIP_ESP32C6 - 1] = {"esp32c6", 0x000D, 0x4280, 0x4300, 0x4200, 0x4280},
+    [OTA_CHIP_ESP32H2 - 1] = {"esp32h2", 0x0010, 0x4280, 0x4300, 0x4200, 0x4280},
+    [OTA_CHIP_ESP32P4 - 1] = {"esp32p4", 0x0012, 0, 0, 0, 0},
+    [OTA_CHIP_ESP32C61 - 1] = {"esp32c61", 0x0014, 0, 0, 0, 0},
+    [OTA_CHIP_ESP32C5 - 1] = {"esp32c5", 0x0017, 0, 0, 0, 0},
+    [OTA_CHIP_ESP32H21 - 1] = {"esp32h21", 0x0019, 0, 0, 0, 0},
+    [OTA_CHIP_ESP32H4 - 1] = {"esp32h4", 0x001C, 0, 0, 0, 0},
+    [OTA_CHIP_ESP32E22 - 1] = {"esp32e22", 0x001F, 0, 0, 0, 0},
+    [OTA_CHIP_ESP32S31 - 1] = {"esp32s31", 0x0020, 0, 0, 0, 0},
 };
 
 #define N_CHIPS (sizeof(chip_table) / sizeof(chip_table[0]))
+
+/* display names: desktop only */
+static const char chip_names[OTA_CHIP_LAST][10] = {
+    [OTA_CHIP_ESP8266] = "ESP8266",
+    [OTA_CHIP_ESP32] = "ESP32",
+    [OTA_CHIP_ESP32S2] = "ESP32-S2",
+    [OTA_CHIP_ESP32C3] = "ESP32-C3",
+    [OTA_CHIP_ESP32S3] = "ESP32-S3",
+    [OTA_CHIP_ESP32C2] = "ESP32-C2",
+    [OTA_CHIP_ESP32C6] = "ESP32-C6",
+    [OTA_CHIP_ESP32H2] = "ESP32-H2",
+    [OTA_CHIP_ESP32P4] = "ESP32-P4",
+    [OTA_CHIP_ESP32C61] = "ESP32-C61",
+    [OTA_CHIP_ESP32C5] = "ESP32-C5",
+    [OTA_CHIP_ESP32H21] = "ESP32-H21",
+    [OTA_CHIP_ESP32H4] = "ESP32-H4",
+    [OTA_CHIP_ESP32E22] = "ESP32-E22",
+    [OTA_CHIP_ESP32S31] = "ESP32-S31",
+};
 
 static bool
 addr_in(uint32_t a, uint32_t lo, uint32_t hi);
@@ -120,18 +180,22 @@ addr_in(uint32_t a, uint32_t lo, uint32_t hi);
 static const struct chip_info *
 chip_info_get(enum ota_chip chip)
 {
-	for (size_t i = 0; i < N_CHIPS; i++) {
-		if (chip_table[i].chip == chip)
-			return &chip_table[i];
-	}
-	return NULL;
+	if (chip <= OTA_CHIP_UNKNOWN || chip >= OTA_CHIP_LAST)
+		return NULL;
+	return &chip_table[chip - 1];
+}
+
+/* is @a in the window [lo, hi) given in 64 KiB units? */
+static bool
+in_window(uint32_t a, uint16_t lo, uint16_t hi)
+{
+	return addr_in(a >> 16, lo, hi);
 }
 
 const char *
 ota_chip_name(enum ota_chip chip)
 {
-	const struct chip_info *info = chip_info_get(chip);
-	return info != NULL ? info->name : "unknown";
+	return chip_info_get(chip) != NULL ? chip_names[chip] : "unknown";
 }
 
 const char *
@@ -144,17 +208,12 @@ ota_chip_id_string(enum ota_chip chip)
 enum ota_chip
 ota_chip_from_id(uint16_t chip_id)
 {
-	for (size_t i = 0; i < N_CHIPS; i++) {
-		if (chip_table[i].chip != OTA_CHIP_ESP8266 && chip_table[i].chip_id == chip_id)
-			return chip_table[i].chip;
+	/* from the entry after the ESP8266's: its images have no chip id field */
+	for (size_t i = OTA_CHIP_ESP8266; i < N_CHIPS; i++) {
+		if (chip_table[i].chip_id == chip_id)
+			return (enum ota_chip)(i + 1);
 	}
 	return OTA_CHIP_UNKNOWN;
-}
-
-static char
-ascii_lower(char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
 /* compare ignoring case, '-' and '_' */
@@ -166,7 +225,7 @@ chip_name_equal(const char *a, const char *b)
 			a++;
 		while (*b == '-' || *b == '_')
 			b++;
-		if (ascii_lower(*a) != ascii_lower(*b))
+		if (ota_lower(*a) != ota_lower(*b))
 			return false;
 		if (*a == '\0')
 			return true;
@@ -182,7 +241,7 @@ ota_chip_from_string(const char *s)
 		return OTA_CHIP_UNKNOWN;
 	for (size_t i = 0; i < N_CHIPS; i++) {
 		if (chip_name_equal(s, chip_table[i].id))
-			return chip_table[i].chip;
+			return (enum ota_chip)(i + 1);
 	}
 	if (chip_name_equal(s, "esp8285"))
 		return OTA_CHIP_ESP8266;
@@ -194,15 +253,15 @@ ota_finding_severity(enum ota_finding_code code)
 {
 	if ((unsigned)code >= OTA_F_LAST)
 		return OTA_SEV_ERROR;
-	return (enum ota_severity)finding_table[code].severity;
+	return (enum ota_severity)finding_severity[code];
 }
 
 const char *
 ota_finding_id(enum ota_finding_code code)
 {
-	if ((unsigned)code >= OTA_F_LAST || finding_table[code].id == NULL)
+	if ((unsigned)code >= OTA_F_LAST || finding_ids[code][0] == '\0')
 		return "unknown";
-	return finding_table[code].id;
+	return finding_ids[code];
 }
 
 const char *
@@ -247,9 +306,9 @@ ota_segment_memory(enum ota_chip chip, uint32_t a)
 		return "?";
 	}
 	if (info != NULL && info->irom_hi != 0) {
-		if (addr_in(a, info->drom_lo, info->drom_hi))
+		if (in_window(a, info->drom_lo, info->drom_hi))
 			return "DROM";
-		if (addr_in(a, info->irom_lo, info->irom_hi))
+		if (in_window(a, info->irom_lo, info->irom_hi))
 			return "IROM";
 	}
 	if (addr_in(a, 0x3FF80000, 0x40000000) || addr_in(a, 0x3FC80000, 0x3FD00000) ||
@@ -863,8 +922,8 @@ check_mmu_alignment(struct ota_esp_image *img)
 		page = 1u << img->app_desc.mmu_page_size;
 	for (uint8_t i = 0; i < img->segments_parsed; i++) {
 		const struct ota_esp_segment *s = &img->segments[i];
-		bool mapped = addr_in(s->load_addr, info->drom_lo, info->drom_hi) ||
-			      addr_in(s->load_addr, info->irom_lo, info->irom_hi);
+		bool mapped = in_window(s->load_addr, info->drom_lo, info->drom_hi) ||
+			      in_window(s->load_addr, info->irom_lo, info->irom_hi);
 		if (mapped && (s->data_offset % page) != (s->load_addr % page))
 			ota_esp_image_add_finding(img, OTA_F_MMU_MISALIGNED, i, s->load_addr);
 	}
