@@ -12,9 +12,11 @@
 #include "esp32-fakes.h"
 #include "fw-flash.h"
 #include "fw-glue.h"
+#include "fw-log.h"
 #include "fw-sink.h"
 #include "ota-test-support.h"
 #include "ota/ota-errors.h"
+#include "ota/ota-log.h"
 #include "ota/ota-mdns.h"
 #include "ota/ota-util.h"
 #include "sim-crypto.h"
@@ -363,6 +365,127 @@ START_TEST(test_log_parse)
 	ck_assert(!fw_log_parse_line("I (12) : text", 13, &lvl, &ms, tag, sizeof(tag), &t, &tl));
 	ck_assert(!fw_log_parse_line("I (12", 5, &lvl, &ms, tag, sizeof(tag), &t, &tl));
 	ck_assert(!fw_log_parse_line("", 0, &lvl, &ms, tag, sizeof(tag), &t, &tl));
+}
+END_TEST
+
+/* ---- fw-log: the esp_log tee ---- */
+
+static char stream[16384];
+static size_t stream_len;
+
+static bool
+stream_send(void *user, unsigned client, const char *line, size_t len)
+{
+	(void)user;
+	(void)client;
+	if (len > sizeof(stream) - stream_len - 1)
+		return false;
+	memcpy(stream + stream_len, line, len);
+	stream_len += len;
+	stream[stream_len] = '\0';
+	return true;
+}
+
+static uint32_t
+stream_clock(void *user)
+{
+	(void)user;
+	return fw_log_clock(999);
+}
+
+/* a core log with one client, as the network task has; the tee installed */
+static struct ota_log *
+stream_open(void)
+{
+	static struct ota_log log;
+	static char ring[8192];
+	struct ota_log_config lc;
+
+	memset(&lc, 0, sizeof(lc));
+	lc.ring = ring;
+	lc.ring_size = sizeof(ring);
+	lc.send = stream_send;
+	lc.clock = stream_clock;
+	lc.level = OTA_LOG_INFO;
+	lc.colors = true;
+	ck_assert_int_eq(ota_log_init(&log, &lc), 0);
+	ck_assert_int_eq(ota_log_client_add(&log), 0);
+	fw_log_tee_install();
+	fw_log_drain(&log); /* whatever an earlier test left */
+	stream_len = 0;
+	stream[0] = '\0';
+	return &log;
+}
+
+static void
+stream_sync(struct ota_log *log)
+{
+	fw_log_drain(log);
+	ota_log_pump(log);
+}
+
+START_TEST(test_log_tee_lines)
+{
+	struct ota_log *log = stream_open();
+
+	fake_log_write("\033[0;32mI (%lu) %s: hello %d\033[0m\n", 1234UL, "app_main", 7);
+	/* the console still gets the line, unchanged */
+	ck_assert_str_eq(fake.console, "\033[0;32mI (1234) app_main: hello 7\033[0m\n");
+	ck_assert(fw_log_pending());
+	stream_sync(log);
+	ck_assert(!fw_log_pending());
+	/* the stream shows it as ESP-IDF does, with the console's timestamp */
+	ck_assert_str_eq(stream, "\033[0;32mI (1234) app_main: hello 7\033[0m\n");
+	ck_assert_int_eq(fake.critical_depth, 0);
+	ck_assert_uint_gt(fake.critical_sections, 0);
+
+	/* log v2 hands a line over in pieces */
+	stream_len = 0;
+	fake_log_write("\033[0;33mW (%u) %s: ", 5u, "wifi_sta");
+	fake_log_write("disconnected (reason %u)", 201u);
+	stream_sync(log);
+	ck_assert_uint_eq(stream_len, 0); /* not a whole line yet */
+	fake_log_write("\033[0m\n");
+	stream_sync(log);
+	ck_assert_str_eq(stream, "\033[0;33mW (5) wifi_sta: disconnected (reason 201)\033[0m\n");
+
+	/* printf() output is kept as console text, at the time it is drained */
+	stream_len = 0;
+	fake_log_write("raw %s\n", "text");
+	stream_sync(log);
+	ck_assert_str_eq(stream, "\033[0;32mI (999) console: raw text\033[0m\n");
+}
+END_TEST
+
+START_TEST(test_log_tee_overflow)
+{
+	struct ota_log *log = stream_open();
+	char big[400];
+	unsigned lost_lines = 0;
+
+	/* more than the staging ring holds before the network task drains it */
+	for (unsigned i = 0; i < 100; i++)
+		fake_log_write("I (%u) sensor: reading %u of a long series of lines\n", i, i);
+	stream_sync(log);
+	ck_assert_msg(strstr(stream, "log: ") != NULL &&
+			  strstr(stream, "bytes of log output lost") != NULL,
+		      "%s", stream);
+	/* what did fit arrived whole, in order */
+	ck_assert(strstr(stream, "I (0) sensor: reading 0 of") != NULL);
+	for (const char *p = stream; (p = strstr(p, "sensor: reading")) != NULL; p++)
+		lost_lines++;
+	ck_assert_uint_lt(lost_lines, 100);
+	ck_assert_uint_gt(lost_lines, 50);
+
+	/* a line longer than a log line is cut, still ends, and the next one is intact */
+	stream_len = 0;
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	fake_log_write("I (7) long: %s\n", big);
+	fake_log_write("I (8) next: ok\n");
+	stream_sync(log);
+	ck_assert(strstr(stream, "I (7) long: xxx") != NULL);
+	ck_assert(strstr(stream, "I (8) next: ok\033[0m\n") != NULL);
 }
 END_TEST
 
@@ -801,6 +924,7 @@ glue_suite(void)
 	TCase *tc = tcase_create("glue");
 	TCase *tf = tcase_create("flash");
 	TCase *tk = tcase_create("sink");
+	TCase *tl = tcase_create("log");
 
 	tcase_add_test(tc, test_state_mapping);
 	tcase_add_test(tc, test_slot_of_partition);
@@ -813,6 +937,11 @@ glue_suite(void)
 	tcase_add_test(tc, test_info_json);
 	tcase_add_test(tc, test_log_parse);
 	suite_add_tcase(s, tc);
+
+	tcase_add_checked_fixture(tl, setup, teardown);
+	tcase_add_test(tl, test_log_tee_lines);
+	tcase_add_test(tl, test_log_tee_overflow);
+	suite_add_tcase(s, tl);
 
 	tcase_add_checked_fixture(tf, setup, teardown);
 	tcase_add_test(tf, test_partitions_csv);

@@ -12,6 +12,7 @@
 #include "esp_flash_encrypt.h"
 #include "esp_log.h"
 #include "esp_timer.h"
+#include "freertos/FreeRTOS.h"
 #include "ota/ota-errors.h"
 #include "sim-crypto.h"
 
@@ -270,6 +271,53 @@ fake_log(char level, const char *tag, const char *fmt, ...)
 		vsnprintf(fake.last_log + n, sizeof(fake.last_log) - (size_t)n, fmt, ap);
 	va_end(ap);
 	fake.log_lines++;
+}
+
+/* ESP-IDF's default: the line goes to the UART; here into fake.console */
+static int
+console_vprintf(const char *fmt, va_list ap)
+{
+	int n = vsnprintf(fake.console + fake.console_len, sizeof(fake.console) - fake.console_len,
+			  fmt, ap);
+	if (n > 0) {
+		size_t room = sizeof(fake.console) - fake.console_len - 1;
+		fake.console_len += (size_t)n < room ? (size_t)n : room;
+	}
+	return n;
+}
+
+vprintf_like_t
+esp_log_set_vprintf(vprintf_like_t func)
+{
+	vprintf_like_t prev = fake.log_hook != NULL ? fake.log_hook : console_vprintf;
+	fake.log_hook = func;
+	return prev;
+}
+
+int
+fake_log_write(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	va_start(ap, fmt);
+	n = (fake.log_hook != NULL ? fake.log_hook : console_vprintf)(fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+void
+fake_critical_enter(portMUX_TYPE *mux)
+{
+	mux->depth++;
+	fake.critical_depth++;
+	fake.critical_sections++;
+}
+
+void
+fake_critical_exit(portMUX_TYPE *mux)
+{
+	mux->depth--;
+	fake.critical_depth--;
 }
 
 int64_t

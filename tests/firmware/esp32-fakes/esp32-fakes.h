@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "esp_log.h"
 #include "esp_partition.h"
 #include "fw-idf-ota.h"
 #include "ota/ota-slots.h"
@@ -41,6 +42,12 @@ struct fake_idf {
 	/* the last log line, "I ota: text" */
 	char last_log[512];
 	unsigned log_lines;
+	/* esp_log_set_vprintf(): the hook, and what reached the "console" */
+	vprintf_like_t log_hook;
+	char console[8192];
+	size_t console_len;
+	int critical_depth;
+	unsigned critical_sections;
 	/* ESP-IDF's side: app_update and the bootloader */
 	struct ota_flash_ops raw;
 	struct ota_slots model;
