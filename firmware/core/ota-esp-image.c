@@ -407,6 +407,13 @@ ota_esp_image_add_finding(struct ota_esp_image *img, enum ota_finding_code code,
 	f->b = b;
 }
 
+/* a finding without arguments */
+static void
+note(struct ota_esp_image *img, enum ota_finding_code code)
+{
+	ota_esp_image_add_finding(img, code, 0, 0);
+}
+
 bool
 ota_esp_image_has_errors(const struct ota_esp_image *img)
 {
@@ -749,6 +756,15 @@ copy_walk(struct ota_esp_image *img, const struct walk *w)
 	img->checksum_computed = w->checksum;
 }
 
+/* the image checksum byte against the one computed over the segments */
+static void
+check_checksum(struct ota_esp_image *img, const struct walk *w)
+{
+	if (w->checksum_stored != w->checksum)
+		ota_esp_image_add_finding(img, OTA_F_CHECKSUM_MISMATCH, w->checksum_stored,
+					  w->checksum);
+}
+
 /* report a walk's structural errors; true when the segments and checksum are present */
 static bool
 report_walk(struct ota_esp_image *img, const struct walk *w)
@@ -759,7 +775,7 @@ report_walk(struct ota_esp_image *img, const struct walk *w)
 		return false;
 	}
 	if (!w->checksum_present) {
-		ota_esp_image_add_finding(img, OTA_F_CHECKSUM_MISSING, 0, 0);
+		note(img, OTA_F_CHECKSUM_MISSING);
 		return false;
 	}
 	return true;
@@ -864,7 +880,7 @@ parse_esp32_signatures(struct src *s, struct ota_esp_image *img)
 
 	if (len - end == SBV1_TRAILER_LEN && src_u32(s, end, &v1_version) && v1_version == 0) {
 		img->sig_sbv1 = true;
-		ota_esp_image_add_finding(img, OTA_F_SIG_SBV1, 0, 0);
+		note(img, OTA_F_SIG_SBV1);
 		return;
 	}
 
@@ -904,7 +920,7 @@ parse_esp32_signatures(struct src *s, struct ota_esp_image *img)
 	if (sector < len && magic == 0xE7 && all_bytes_are(s, end, sector, 0xFF)) {
 		img->sig_sector_offset = sector;
 		img->payload_len = sector;
-		ota_esp_image_add_finding(img, OTA_F_SIG_SBV2_BAD_BLOCK, 0, 0);
+		note(img, OTA_F_SIG_SBV2_BAD_BLOCK);
 		return;
 	}
 	report_trailing(img, s, end, len);
@@ -951,14 +967,14 @@ parse_esp32_layout(struct src *s,
 	copy_walk(img, w);
 
 	if (!bytes_are(hdr + 19, 4, 0))
-		ota_esp_image_add_finding(img, OTA_F_RESERVED_NONZERO, 0, 0);
+		note(img, OTA_F_RESERVED_NONZERO);
 	if (img->segment_count > OTA_ESP_MAX_SEGMENTS) {
 		ota_esp_image_add_finding(img, OTA_F_TOO_MANY_SEGMENTS, img->segment_count,
 					  OTA_ESP_MAX_SEGMENTS);
 		return;
 	}
 	if (img->segment_count == 0) {
-		ota_esp_image_add_finding(img, OTA_F_NO_SEGMENTS, 0, 0);
+		note(img, OTA_F_NO_SEGMENTS);
 		return;
 	}
 	if (!report_walk(img, w))
@@ -969,9 +985,7 @@ parse_esp32_layout(struct src *s,
 		if (w->segs[i].data_len >= SEGMENT_LEN_MAX)
 			ota_esp_image_add_finding(img, OTA_F_SEGMENT_TOO_LARGE, i, w->segs[i].data_len);
 	}
-	if (w->checksum_stored != w->checksum)
-		ota_esp_image_add_finding(img, OTA_F_CHECKSUM_MISMATCH, w->checksum_stored,
-					  w->checksum);
+	check_checksum(img, w);
 
 	img->image_len = w->checksum_offset + 1;
 	if (b23 == 1) {
@@ -980,9 +994,9 @@ parse_esp32_layout(struct src *s,
 		if (ota_range_ok(len, img->hash_offset, OTA_SHA256_LEN))
 			img->hash_present = true;
 		else
-			ota_esp_image_add_finding(img, OTA_F_HASH_MISSING, 0, 0);
+			note(img, OTA_F_HASH_MISSING);
 	} else if (b23 == 0) {
-		ota_esp_image_add_finding(img, OTA_F_NO_HASH, 0, 0);
+		note(img, OTA_F_NO_HASH);
 	} else {
 		ota_esp_image_add_finding(img, OTA_F_HASH_FLAG_INVALID, b23, 0);
 	}
@@ -1002,9 +1016,9 @@ parse_esp32_layout(struct src *s,
 			   !addr_in(seg0->load_addr, 0x3C000000, 0x3F800000) &&
 			   !addr_in(seg0->load_addr, 0x42000000, 0x43000000)) {
 			img->kind = OTA_IMAGE_ESP32_BOOTLOADER;
-			ota_esp_image_add_finding(img, OTA_F_BOOTLOADER, 0, 0);
+			note(img, OTA_F_BOOTLOADER);
 		} else {
-			ota_esp_image_add_finding(img, OTA_F_NO_APP_DESC, 0, 0);
+			note(img, OTA_F_NO_APP_DESC);
 		}
 	}
 	if (img->kind == OTA_IMAGE_ESP32_APP)
@@ -1086,7 +1100,7 @@ check_arduino_crc(struct src *s, size_t payload_len, struct ota_esp_image *img)
 	img->arduino_crc_len = stored_len;
 	if ((stored_len == 0 && img->arduino_crc_stored == 0) ||
 	    (stored_len == 0xFFFFFFFFu && img->arduino_crc_stored == 0xFFFFFFFFu)) {
-		ota_esp_image_add_finding(img, OTA_F_ARDUINO_NO_CRC, 0, 0);
+		note(img, OTA_F_ARDUINO_NO_CRC);
 		return;
 	}
 	img->arduino_crc_present = true;
@@ -1111,7 +1125,7 @@ check_arduino_crc(struct src *s, size_t payload_len, struct ota_esp_image *img)
 		return;
 	img->arduino_crc_computed = crc;
 	if (crc == img->arduino_crc_stored)
-		ota_esp_image_add_finding(img, OTA_F_ARDUINO_CRC_OK, 0, 0);
+		note(img, OTA_F_ARDUINO_CRC_OK);
 	else
 		ota_esp_image_add_finding(img, OTA_F_ARDUINO_CRC_MISMATCH, img->arduino_crc_stored,
 					  crc);
@@ -1135,7 +1149,7 @@ parse_arduino_sketch(struct src *s, struct ota_esp_image *img)
 	img->segment_count = h[1];
 	img->entry_addr = get_le32(h + 4);
 	if (img->segment_count == 0 || img->segment_count > OTA_ESP_MAX_SEGMENTS) {
-		ota_esp_image_add_finding(img, OTA_F_ARDUINO_APP_BAD, 0, 0);
+		note(img, OTA_F_ARDUINO_APP_BAD);
 		return;
 	}
 	walk_segments(s, hdr + ESP8266_HEADER_LEN, img->segment_count, &w);
@@ -1198,7 +1212,7 @@ parse_esp8266_v1(struct src *s, struct ota_esp_image *img, const struct walk *w)
 	img->kind = OTA_IMAGE_ESP8266_V1;
 	img->chip = OTA_CHIP_ESP8266;
 	if (img->segment_count == 0) {
-		ota_esp_image_add_finding(img, OTA_F_NO_SEGMENTS, 0, 0);
+		note(img, OTA_F_NO_SEGMENTS);
 		return;
 	}
 	if (img->segment_count > OTA_ESP_MAX_SEGMENTS) {
@@ -1218,9 +1232,7 @@ parse_esp8266_v1(struct src *s, struct ota_esp_image *img, const struct walk *w)
 	    src_read(s, OTA_ESP_ARDUINO_APP_OFFSET, &sketch_magic, 1) &&
 	    sketch_magic == OTA_ESP_IMAGE_MAGIC) {
 		img->eboot_len = w->checksum_offset + 1;
-		if (w->checksum_stored != w->checksum)
-			ota_esp_image_add_finding(img, OTA_F_CHECKSUM_MISMATCH, w->checksum_stored,
-						  w->checksum);
+		check_checksum(img, w);
 		parse_arduino_sketch(s, img);
 		return;
 	}
@@ -1236,19 +1248,15 @@ parse_esp8266_v1(struct src *s, struct ota_esp_image *img, const struct walk *w)
 		img->kind = OTA_IMAGE_ESP8266_ARDUINO;
 		img->eboot_len = w->checksum_offset + 1;
 		img->image_len = img->eboot_len;
-		if (w->checksum_stored != w->checksum)
-			ota_esp_image_add_finding(img, OTA_F_CHECKSUM_MISMATCH, w->checksum_stored,
-						  w->checksum);
-		ota_esp_image_add_finding(img, OTA_F_ARDUINO_APP_BAD, 0, 0);
+		check_checksum(img, w);
+		note(img, OTA_F_ARDUINO_APP_BAD);
 		return;
 	}
 
-	if (w->checksum_stored != w->checksum)
-		ota_esp_image_add_finding(img, OTA_F_CHECKSUM_MISMATCH, w->checksum_stored,
-					  w->checksum);
+	check_checksum(img, w);
 	img->image_len = w->checksum_offset + 1;
 	check_v1_entry(img);
-	ota_esp_image_add_finding(img, OTA_F_V1_NO_EBOOT, 0, 0);
+	note(img, OTA_F_V1_NO_EBOOT);
 	if (s->open_ended) {
 		img->payload_len = img->image_len;
 		return;
@@ -1279,7 +1287,7 @@ parse_esp8266_v2(struct src *s, struct ota_esp_image *img)
 
 	img->kind = OTA_IMAGE_ESP8266_V2;
 	img->chip = OTA_CHIP_ESP8266;
-	ota_esp_image_add_finding(img, OTA_F_V2_NOT_ARDUINO, 0, 0);
+	note(img, OTA_F_V2_NOT_ARDUINO);
 	if (len < 16) {
 		ota_esp_image_add_finding(img, OTA_F_TRUNCATED_HEADER, clamp_u32(len), 16);
 		return;
@@ -1330,11 +1338,10 @@ parse_esp8266_v2(struct src *s, struct ota_esp_image *img)
 	img->checksum_computed = w.checksum;
 	if (!report_walk(img, &w))
 		return;
-	if (w.checksum_stored != w.checksum)
-		ota_esp_image_add_finding(img, OTA_F_CHECKSUM_MISMATCH, w.checksum_stored, w.checksum);
+	check_checksum(img, &w);
 	img->image_len = w.checksum_offset + 1 + 4;
 	if (!src_u32(s, w.checksum_offset + 1, &crc_stored)) {
-		ota_esp_image_add_finding(img, OTA_F_CHECKSUM_MISSING, 0, 0);
+		note(img, OTA_F_CHECKSUM_MISSING);
 		return;
 	}
 	if (!src_stream(s, 0, w.checksum_offset + 1, sink_crc32_le, &crc))
@@ -1456,9 +1463,9 @@ parse_e9(struct src *s, struct ota_esp_image *img)
 		if (score > 0) {
 			img->kind = OTA_IMAGE_ESP8266_V3;
 			img->chip = OTA_CHIP_ESP8266;
-			ota_esp_image_add_finding(img, OTA_F_RTOS_SDK_V3, 0, 0);
+			note(img, OTA_F_RTOS_SDK_V3);
 		} else if (score == 0 && !addr_in(img->entry_addr, 0x40080000, 0x400C0000)) {
-			ota_esp_image_add_finding(img, OTA_F_CHIP_AMBIGUOUS, 0, 0);
+			note(img, OTA_F_CHIP_AMBIGUOUS);
 		}
 	}
 	img->flash_size = flash_size_bytes(img->chip, img->flash_size_code);
@@ -1476,7 +1483,7 @@ ota_esp_image_parse_reader(const struct ota_reader *r, struct ota_esp_image *img
 	img->file_len = r != NULL ? r->size : 0;
 	img->payload_len = img->file_len;
 	if (r == NULL || r->size == 0 || (r->read == NULL && r->map == NULL)) {
-		ota_esp_image_add_finding(img, OTA_F_EMPTY, 0, 0);
+		note(img, OTA_F_EMPTY);
 		return false;
 	}
 	src_init(&s, r, img);
@@ -1485,7 +1492,7 @@ ota_esp_image_parse_reader(const struct ota_reader *r, struct ota_esp_image *img
 	if (s.len >= 2 && head[0] == 0x1F && head[1] == 0x8B) {
 		img->kind = OTA_IMAGE_GZIP;
 		img->chip = OTA_CHIP_ESP8266;
-		ota_esp_image_add_finding(img, OTA_F_GZIP, 0, 0);
+		note(img, OTA_F_GZIP);
 		return true;
 	}
 	/* a slot holding an app is not a dump because of what lies at 0x8000 after it */
@@ -1522,9 +1529,9 @@ ota_esp_image_check_digests_reader(const struct ota_reader *r,
 		if (!src_read(&s, img->hash_offset, img->hash_stored, OTA_SHA256_LEN))
 			return false;
 		if (ota_compare(digest, img->hash_stored, OTA_SHA256_LEN) == 0) {
-			ota_esp_image_add_finding(img, OTA_F_HASH_OK, 0, 0);
+			note(img, OTA_F_HASH_OK);
 		} else {
-			ota_esp_image_add_finding(img, OTA_F_HASH_MISMATCH, 0, 0);
+			note(img, OTA_F_HASH_MISMATCH);
 			ok = false;
 		}
 	}
