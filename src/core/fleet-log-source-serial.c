@@ -1,0 +1,579 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* fleet-log-source-serial.c - a local serial port as a log source, surviving unplug */
+
+#include "config.h"
+
+#include "fleet-log-source-serial.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "fleet-error.h"
+#include "fleet-log-splitter.h"
+
+#define FLEET_LOG_SERIAL_CHUNK 4096
+#define FLEET_LOG_SERIAL_READ_BUDGET (64 * 1024)
+
+/*
+ * Linux takes any rate through termios2 and BOTHER. <asm/termbits.h> cannot be included
+ * next to <termios.h>, so the generic layout is declared here for the architectures that
+ * use it.
+ */
+#if defined(__linux__) && (defined(__x86_64__) || defined(__i386__) || defined(__aarch64__) ||     \
+			   defined(__arm__) || defined(__riscv))
+#define FLEET_HAVE_TERMIOS2 1
+struct fleet_termios2 {
+	tcflag_t c_iflag;
+	tcflag_t c_oflag;
+	tcflag_t c_cflag;
+	tcflag_t c_lflag;
+	cc_t c_line;
+	cc_t c_cc[19];
+	speed_t c_ispeed;
+	speed_t c_ospeed;
+};
+#define FLEET_TCGETS2 _IOR('T', 0x2A, struct fleet_termios2)
+#define FLEET_TCSETS2 _IOW('T', 0x2B, struct fleet_termios2)
+#define FLEET_BOTHER 0x00001000
+#define FLEET_CBAUD 0x0000100f
+#endif
+
+struct _FleetLogSourceSerial {
+	GObject parent_instance;
+	gchar *path;
+	gchar *device_id;
+	guint baud;
+	gboolean dtr;
+	gboolean rts;
+	FleetLogSourceStatus status;
+	gboolean started;
+	gint fd;
+	guint read_id;
+	guint reopen_id;
+	guint reset_id;
+	guint partial_id;
+	guint n_opens;
+	gboolean lost_reported;
+	FleetLogSplitter *splitter;
+	GPtrArray *batch;
+	guint8 buf[FLEET_LOG_SERIAL_CHUNK];
+};
+
+static void fleet_log_source_serial_iface_init(FleetLogSourceInterface *iface);
+
+G_DEFINE_TYPE_WITH_CODE(FleetLogSourceSerial,
+			fleet_log_source_serial,
+			G_TYPE_OBJECT,
+			G_IMPLEMENT_INTERFACE(FLEET_TYPE_LOG_SOURCE,
+					      fleet_log_source_serial_iface_init))
+
+enum {
+	PROP_0,
+	PROP_STATE,
+	PROP_STATUS,
+};
+
+static void fleet_log_source_serial_try_open(FleetLogSourceSerial *self);
+
+gchar *
+fleet_log_source_serial_id_for_path(const gchar *path)
+{
+	g_return_val_if_fail(path != NULL, NULL);
+	return g_strdup_printf("serial:%s", path);
+}
+
+const gchar *
+fleet_log_source_serial_get_path(FleetLogSourceSerial *self)
+{
+	g_return_val_if_fail(FLEET_IS_LOG_SOURCE_SERIAL(self), NULL);
+	return self->path;
+}
+
+const gchar *
+fleet_log_source_serial_get_device_id(FleetLogSourceSerial *self)
+{
+	g_return_val_if_fail(FLEET_IS_LOG_SOURCE_SERIAL(self), NULL);
+	return self->device_id;
+}
+
+guint
+fleet_log_source_serial_get_baud(FleetLogSourceSerial *self)
+{
+	g_return_val_if_fail(FLEET_IS_LOG_SOURCE_SERIAL(self), 0);
+	return self->baud;
+}
+
+gboolean
+fleet_log_source_serial_get_dtr(FleetLogSourceSerial *self)
+{
+	g_return_val_if_fail(FLEET_IS_LOG_SOURCE_SERIAL(self), FALSE);
+	return self->dtr;
+}
+
+gboolean
+fleet_log_source_serial_get_rts(FleetLogSourceSerial *self)
+{
+	g_return_val_if_fail(FLEET_IS_LOG_SOURCE_SERIAL(self), FALSE);
+	return self->rts;
+}
+
+guint
+fleet_log_source_serial_get_n_opens(FleetLogSourceSerial *self)
+{
+	g_return_val_if_fail(FLEET_IS_LOG_SOURCE_SERIAL(self), 0);
+	return self->n_opens;
+}
+
+static void
+fleet_log_source_serial_event(FleetLogSourceSerial *self, FleetLogLevel level, const gchar *text)
+{
+	fleet_log_source_emit_event(FLEET_LOG_SOURCE(self), self->device_id, level, text);
+}
+
+static speed_t
+fleet_log_serial_speed(guint baud)
+{
+	static const struct {
+		guint baud;
+		speed_t speed;
+	} speeds[] = {
+	    {50, B50},		 {75, B75},	      {110, B110},	   {134, B134},
+	    {150, B150},	 {200, B200},	      {300, B300},	   {600, B600},
+	    {1200, B1200},	 {1800, B1800},	      {2400, B2400},	   {4800, B4800},
+	    {9600, B9600},	 {19200, B19200},     {38400, B38400},	   {57600, B57600},
+	    {115200, B115200},	 {230400, B230400},   {460800, B460800},   {500000, B500000},
+	    {576000, B576000},	 {921600, B921600},   {1000000, B1000000}, {1152000, B1152000},
+	    {1500000, B1500000}, {2000000, B2000000}, {2500000, B2500000}, {3000000, B3000000},
+	    {3500000, B3500000}, {4000000, B4000000},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(speeds); i++) {
+		if (speeds[i].baud == baud)
+			return speeds[i].speed;
+	}
+	return B0;
+}
+
+/* raw 8N1 without flow control at @baud */
+static gboolean
+fleet_log_serial_configure(gint fd, guint baud, GError **error)
+{
+	struct termios t;
+	speed_t speed = fleet_log_serial_speed(baud);
+
+	if (tcgetattr(fd, &t) != 0) {
+		g_set_error(error, FLEET_ERROR, FLEET_ERROR_NOT_SUPPORTED,
+			    _("This is not a serial port: %s"), g_strerror(errno));
+		return FALSE;
+	}
+	cfmakeraw(&t);
+	t.c_cflag &= (tcflag_t) ~(CSIZE | PARENB | CSTOPB | CRTSCTS);
+	t.c_cflag |= CS8 | CLOCAL | CREAD;
+	t.c_iflag &= (tcflag_t) ~(IXON | IXOFF | IXANY);
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	if (speed != B0) {
+		cfsetispeed(&t, speed);
+		cfsetospeed(&t, speed);
+	}
+	if (tcsetattr(fd, TCSANOW, &t) != 0) {
+		g_set_error(error, FLEET_ERROR, FLEET_ERROR_NOT_SUPPORTED,
+			    _("Cannot set up the serial port: %s"), g_strerror(errno));
+		return FALSE;
+	}
+	if (speed != B0)
+		return TRUE;
+#ifdef FLEET_HAVE_TERMIOS2
+	{
+		struct fleet_termios2 t2;
+		if (ioctl(fd, FLEET_TCGETS2, &t2) == 0) {
+			t2.c_cflag &= (tcflag_t)~FLEET_CBAUD;
+			t2.c_cflag |= FLEET_BOTHER;
+			t2.c_ispeed = baud;
+			t2.c_ospeed = baud;
+			if (ioctl(fd, FLEET_TCSETS2, &t2) == 0)
+				return TRUE;
+		}
+	}
+#endif
+	g_set_error(error, FLEET_ERROR, FLEET_ERROR_NOT_SUPPORTED,
+		    _("The serial port does not support %u baud"), baud);
+	return FALSE;
+}
+
+static gboolean
+fleet_log_serial_modem_lines(gint fd, gboolean dtr, gboolean rts, GError **error)
+{
+	gint set = (dtr ? TIOCM_DTR : 0) | (rts ? TIOCM_RTS : 0);
+	gint clear = (dtr ? 0 : TIOCM_DTR) | (rts ? 0 : TIOCM_RTS);
+	if ((set != 0 && ioctl(fd, TIOCMBIS, &set) != 0) ||
+	    (clear != 0 && ioctl(fd, TIOCMBIC, &clear) != 0)) {
+		g_set_error(error, FLEET_ERROR, FLEET_ERROR_NOT_SUPPORTED,
+			    _("This port has no modem control lines (DTR/RTS): %s"),
+			    g_strerror(errno));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+fleet_log_source_serial_line_cb(const guint8 *data, gsize len, gpointer user_data)
+{
+	FleetLogSourceSerial *self = FLEET_LOG_SOURCE_SERIAL(user_data);
+	g_ptr_array_add(self->batch,
+			fleet_log_line_parse(self->device_id, g_get_real_time(), data, len));
+}
+
+static void
+fleet_log_source_serial_flush_batch(FleetLogSourceSerial *self)
+{
+	g_autoptr(GPtrArray) batch = NULL;
+	if (self->batch->len == 0)
+		return;
+	batch = g_steal_pointer(&self->batch);
+	self->batch = g_ptr_array_new_with_free_func((GDestroyNotify)fleet_log_line_unref);
+	fleet_log_source_emit_lines(FLEET_LOG_SOURCE(self), batch);
+}
+
+static gboolean
+fleet_log_source_serial_partial_cb(gpointer user_data)
+{
+	FleetLogSourceSerial *self = FLEET_LOG_SOURCE_SERIAL(user_data);
+	self->partial_id = 0;
+	fleet_log_splitter_flush(self->splitter, fleet_log_source_serial_line_cb, self);
+	fleet_log_source_serial_flush_batch(self);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+fleet_log_source_serial_close(FleetLogSourceSerial *self)
+{
+	g_clear_handle_id(&self->read_id, g_source_remove);
+	g_clear_handle_id(&self->reset_id, g_source_remove);
+	g_clear_handle_id(&self->partial_id, g_source_remove);
+	if (self->fd >= 0) {
+		close(self->fd);
+		self->fd = -1;
+	}
+}
+
+static gboolean
+fleet_log_source_serial_reopen_cb(gpointer user_data)
+{
+	FleetLogSourceSerial *self = FLEET_LOG_SOURCE_SERIAL(user_data);
+	fleet_log_source_serial_try_open(self);
+	return self->fd < 0 && self->started ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+static void
+fleet_log_source_serial_wait_for_port(FleetLogSourceSerial *self, const gchar *status)
+{
+	fleet_log_source_status_set(FLEET_LOG_SOURCE(self), &self->status,
+				    FLEET_LOG_SOURCE_STATE_WAITING, status);
+	if (self->reopen_id == 0)
+		self->reopen_id = g_timeout_add(FLEET_LOG_SERIAL_REOPEN_MS,
+						fleet_log_source_serial_reopen_cb, self);
+}
+
+/* the adapter went away (unplugged, or the other end of a pty closed) */
+static void
+fleet_log_source_serial_lost(FleetLogSourceSerial *self, const gchar *reason)
+{
+	g_autofree gchar *text = NULL;
+	fleet_log_splitter_flush(self->splitter, fleet_log_source_serial_line_cb, self);
+	fleet_log_source_serial_flush_batch(self);
+	fleet_log_source_serial_close(self);
+	/* TRANSLATORS: marks the place in a serial log where the port went away; %s says why */
+	text = g_strdup_printf(_("disconnected: %s"), reason);
+	fleet_log_source_serial_event(self, FLEET_LOG_LEVEL_WARN, text);
+	self->lost_reported = TRUE;
+	fleet_log_source_serial_wait_for_port(self,
+					      _("Port unplugged; waiting for it to come back"));
+}
+
+static gboolean
+fleet_log_source_serial_read_cb(gint fd, GIOCondition condition, gpointer user_data)
+{
+	FleetLogSourceSerial *self = FLEET_LOG_SOURCE_SERIAL(user_data);
+	gsize budget = FLEET_LOG_SERIAL_READ_BUDGET;
+
+	while (budget > 0) {
+		gssize n = read(fd, self->buf, sizeof(self->buf));
+		if (n > 0) {
+			fleet_log_splitter_feed(self->splitter, self->buf, (gsize)n, NULL,
+						fleet_log_source_serial_line_cb, self);
+			budget -= MIN((gsize)n, budget);
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		self->read_id = 0;
+		/* TRANSLATORS: why a serial port stopped delivering */
+		fleet_log_source_serial_lost(self,
+					     n == 0 ? _("the port was closed") : g_strerror(errno));
+		return G_SOURCE_REMOVE;
+	}
+	fleet_log_source_serial_flush_batch(self);
+	g_clear_handle_id(&self->partial_id, g_source_remove);
+	if (fleet_log_splitter_get_pending(self->splitter) > 0)
+		self->partial_id = g_timeout_add(1000, fleet_log_source_serial_partial_cb, self);
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+fleet_log_source_serial_try_open(FleetLogSourceSerial *self)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *text = NULL;
+	gint fd;
+
+	if (!self->started || self->fd >= 0)
+		return;
+	fd = open(self->path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		gint saved = errno;
+		/* TRANSLATORS: %s is a serial port such as /dev/ttyUSB0, then the reason */
+		text = g_strdup_printf(_("Cannot open %s: %s"), self->path, g_strerror(saved));
+		if (!self->lost_reported) {
+			fleet_log_source_serial_event(self, FLEET_LOG_LEVEL_WARN, text);
+			self->lost_reported = TRUE;
+		}
+		fleet_log_source_serial_wait_for_port(self, text);
+		return;
+	}
+	/* one monitor per port, as a second reader would steal bytes */
+	(void)ioctl(fd, TIOCEXCL);
+	if (!fleet_log_serial_configure(fd, self->baud, &error)) {
+		close(fd);
+		fleet_log_source_serial_event(self, FLEET_LOG_LEVEL_ERROR, error->message);
+		g_clear_handle_id(&self->reopen_id, g_source_remove);
+		fleet_log_source_status_set(FLEET_LOG_SOURCE(self), &self->status,
+					    FLEET_LOG_SOURCE_STATE_FAILED, error->message);
+		return;
+	}
+	/* many adapters raise DTR and RTS on open, which holds an ESP in reset */
+	if (!fleet_log_serial_modem_lines(fd, self->dtr, self->rts, &error))
+		g_debug("%s: %s", self->path, error->message);
+	self->fd = fd;
+	self->n_opens++;
+	g_clear_handle_id(&self->reopen_id, g_source_remove);
+	fleet_log_splitter_reset(self->splitter);
+	self->read_id =
+	    g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, fleet_log_source_serial_read_cb, self);
+	fleet_log_source_status_set(FLEET_LOG_SOURCE(self), &self->status,
+				    FLEET_LOG_SOURCE_STATE_RUNNING, NULL);
+	if (self->n_opens == 1 && !self->lost_reported) {
+		/* TRANSLATORS: the first line of a serial log: a port and its baud rate */
+		text = g_strdup_printf(_("opened %s at %u baud"), self->path, self->baud);
+	} else {
+		/* TRANSLATORS: a serial port came back after it was unplugged */
+		text = g_strdup_printf(_("reconnected: %s at %u baud"), self->path, self->baud);
+	}
+	self->lost_reported = FALSE;
+	fleet_log_source_serial_event(self, FLEET_LOG_LEVEL_INFO, text);
+}
+
+gboolean
+fleet_log_source_serial_set_baud(FleetLogSourceSerial *self, guint baud, GError **error)
+{
+	g_autofree gchar *text = NULL;
+	g_return_val_if_fail(FLEET_IS_LOG_SOURCE_SERIAL(self), FALSE);
+	g_return_val_if_fail(baud > 0, FALSE);
+	if (self->fd >= 0 && !fleet_log_serial_configure(self->fd, baud, error))
+		return FALSE;
+	if (baud == self->baud)
+		return TRUE;
+	self->baud = baud;
+	if (self->fd >= 0) {
+		/* TRANSLATORS: marks a baud rate change in a serial log */
+		text = g_strdup_printf(_("now at %u baud"), baud);
+		fleet_log_source_serial_event(self, FLEET_LOG_LEVEL_INFO, text);
+	}
+	return TRUE;
+}
+
+gboolean
+fleet_log_source_serial_set_modem_lines(FleetLogSourceSerial *self,
+					gboolean dtr,
+					gboolean rts,
+					GError **error)
+{
+	g_return_val_if_fail(FLEET_IS_LOG_SOURCE_SERIAL(self), FALSE);
+	if (self->fd >= 0 && !fleet_log_serial_modem_lines(self->fd, dtr, rts, error))
+		return FALSE;
+	self->dtr = dtr;
+	self->rts = rts;
+	return TRUE;
+}
+
+static gboolean
+fleet_log_source_serial_reset_done_cb(gpointer user_data)
+{
+	FleetLogSourceSerial *self = FLEET_LOG_SOURCE_SERIAL(user_data);
+	g_autoptr(GError) error = NULL;
+	self->reset_id = 0;
+	if (self->fd >= 0 && !fleet_log_serial_modem_lines(self->fd, self->dtr, self->rts, &error))
+		g_debug("%s: %s", self->path, error->message);
+	return G_SOURCE_REMOVE;
+}
+
+gboolean
+fleet_log_source_serial_reset_device(FleetLogSourceSerial *self, GError **error)
+{
+	g_return_val_if_fail(FLEET_IS_LOG_SOURCE_SERIAL(self), FALSE);
+	if (self->fd < 0) {
+		g_set_error(error, FLEET_ERROR, FLEET_ERROR_NOT_SUPPORTED,
+			    _("The serial port %s is not open"), self->path);
+		return FALSE;
+	}
+	/* GPIO0 high (DTR off) so the chip boots its app, EN low (RTS on) */
+	if (!fleet_log_serial_modem_lines(self->fd, FALSE, TRUE, error))
+		return FALSE;
+	/* TRANSLATORS: marks a device reset in a serial log */
+	fleet_log_source_serial_event(self, FLEET_LOG_LEVEL_INFO, _("reset (RTS pulse)"));
+	g_clear_handle_id(&self->reset_id, g_source_remove);
+	self->reset_id =
+	    g_timeout_add(FLEET_LOG_SERIAL_RESET_MS, fleet_log_source_serial_reset_done_cb, self);
+	return TRUE;
+}
+
+static void
+fleet_log_source_serial_start(FleetLogSource *source)
+{
+	FleetLogSourceSerial *self = FLEET_LOG_SOURCE_SERIAL(source);
+	if (self->started)
+		return;
+	self->started = TRUE;
+	fleet_log_source_status_set(source, &self->status, FLEET_LOG_SOURCE_STATE_CONNECTING, NULL);
+	fleet_log_source_serial_try_open(self);
+}
+
+static void
+fleet_log_source_serial_stop(FleetLogSource *source)
+{
+	FleetLogSourceSerial *self = FLEET_LOG_SOURCE_SERIAL(source);
+	if (!self->started)
+		return;
+	fleet_log_splitter_flush(self->splitter, fleet_log_source_serial_line_cb, self);
+	fleet_log_source_serial_flush_batch(self);
+	self->started = FALSE;
+	g_clear_handle_id(&self->reopen_id, g_source_remove);
+	fleet_log_source_serial_close(self);
+	fleet_log_source_status_set(source, &self->status, FLEET_LOG_SOURCE_STATE_STOPPED, NULL);
+}
+
+static gchar *
+fleet_log_source_serial_describe(FleetLogSource *source)
+{
+	FleetLogSourceSerial *self = FLEET_LOG_SOURCE_SERIAL(source);
+	/* TRANSLATORS: a log source: a serial port and its baud rate */
+	return g_strdup_printf(_("Serial %s at %u baud"), self->path, self->baud);
+}
+
+static FleetLogSourceState
+fleet_log_source_serial_get_state(FleetLogSource *source)
+{
+	return FLEET_LOG_SOURCE_SERIAL(source)->status.state;
+}
+
+static const gchar *
+fleet_log_source_serial_get_status(FleetLogSource *source)
+{
+	return FLEET_LOG_SOURCE_SERIAL(source)->status.status;
+}
+
+static const gchar *
+fleet_log_source_serial_iface_device_id(FleetLogSource *source)
+{
+	return fleet_log_source_serial_get_device_id(FLEET_LOG_SOURCE_SERIAL(source));
+}
+
+static void
+fleet_log_source_serial_iface_init(FleetLogSourceInterface *iface)
+{
+	iface->start = fleet_log_source_serial_start;
+	iface->stop = fleet_log_source_serial_stop;
+	iface->describe = fleet_log_source_serial_describe;
+	iface->get_state = fleet_log_source_serial_get_state;
+	iface->get_status = fleet_log_source_serial_get_status;
+	iface->get_device_id = fleet_log_source_serial_iface_device_id;
+}
+
+static void
+fleet_log_source_serial_get_property(GObject *object,
+				     guint prop_id,
+				     GValue *value,
+				     GParamSpec *pspec)
+{
+	FleetLogSourceSerial *self = FLEET_LOG_SOURCE_SERIAL(object);
+	switch (prop_id) {
+	case PROP_STATE:
+		g_value_set_enum(value, self->status.state);
+		break;
+	case PROP_STATUS:
+		g_value_set_string(value, self->status.status);
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+	}
+}
+
+static void
+fleet_log_source_serial_dispose(GObject *object)
+{
+	FleetLogSourceSerial *self = FLEET_LOG_SOURCE_SERIAL(object);
+	self->started = FALSE;
+	g_clear_handle_id(&self->reopen_id, g_source_remove);
+	fleet_log_source_serial_close(self);
+	G_OBJECT_CLASS(fleet_log_source_serial_parent_class)->dispose(object);
+}
+
+static void
+fleet_log_source_serial_finalize(GObject *object)
+{
+	FleetLogSourceSerial *self = FLEET_LOG_SOURCE_SERIAL(object);
+	fleet_log_source_status_clear(&self->status);
+	fleet_log_splitter_free(self->splitter);
+	g_ptr_array_unref(self->batch);
+	g_free(self->path);
+	g_free(self->device_id);
+	G_OBJECT_CLASS(fleet_log_source_serial_parent_class)->finalize(object);
+}
+
+static void
+fleet_log_source_serial_class_init(FleetLogSourceSerialClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->get_property = fleet_log_source_serial_get_property;
+	object_class->dispose = fleet_log_source_serial_dispose;
+	object_class->finalize = fleet_log_source_serial_finalize;
+	g_object_class_override_property(object_class, PROP_STATE, "state");
+	g_object_class_override_property(object_class, PROP_STATUS, "status");
+}
+
+static void
+fleet_log_source_serial_init(FleetLogSourceSerial *self)
+{
+	self->fd = -1;
+	self->baud = FLEET_LOG_SERIAL_BAUD_DEFAULT;
+	self->splitter = fleet_log_splitter_new(FALSE);
+	self->batch = g_ptr_array_new_with_free_func((GDestroyNotify)fleet_log_line_unref);
+}
+
+FleetLogSourceSerial *
+fleet_log_source_serial_new(const gchar *path, guint baud, const gchar *device_id)
+{
+	FleetLogSourceSerial *self;
+	g_return_val_if_fail(path != NULL, NULL);
+	self = g_object_new(FLEET_TYPE_LOG_SOURCE_SERIAL, NULL);
+	self->path = g_strdup(path);
+	self->baud = baud > 0 ? baud : FLEET_LOG_SERIAL_BAUD_DEFAULT;
+	self->device_id =
+	    device_id != NULL ? g_strdup(device_id) : fleet_log_source_serial_id_for_path(path);
+	return self;
+}
