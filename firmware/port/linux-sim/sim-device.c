@@ -1218,7 +1218,8 @@ boot_line(struct sim_device *d,
 {
 	va_list ap;
 	*vt += step;
-	d->log_clock_override = *vt;
+	/* after a reset the lines cannot be later than the time since the reset */
+	d->log_clock_override = *vt < d->boot_line_cap ? *vt : d->boot_line_cap;
 	va_start(ap, fmt);
 	dev_logv(d, lvl, tag, fmt, ap);
 	va_end(ap);
@@ -1430,7 +1431,12 @@ boot(struct sim_device *d, char *err, size_t err_size)
 
 	log_restart(d);
 	d->log_clock_override = 0;
-	d->boot_us = now;
+	/*
+	 * Uptime and log time count from the reset: after a reboot that is when the device went
+	 * silent; at power-on the boot lines' modelled time is taken to have passed already.
+	 */
+	d->boot_line_cap = d->reset_us != 0 ? (int64_t)((now - d->reset_us) / 1000u) : INT32_MAX;
+	d->boot_us = d->reset_us != 0 ? d->reset_us : now;
 	if (!boot_firmware(d, &vt)) {
 		d->log_clock_override = -1;
 		/* a real chip resets and tries again */
@@ -1444,7 +1450,8 @@ boot(struct sim_device *d, char *err, size_t err_size)
 			strerror(errno));
 	app_start_lines(d, &vt);
 	d->log_clock_override = -1;
-	d->boot_us = now - (uint64_t)vt * 1000u;
+	d->boot_us = d->reset_us != 0 ? d->reset_us : now - (uint64_t)vt * 1000u;
+	d->reset_us = 0;
 	d->phase = SIM_PHASE_RUNNING;
 	if (services_start(d, err, err_size) != 0) {
 		services_stop(d);
@@ -1472,6 +1479,7 @@ reboot_now(struct sim_device *d)
 {
 	dev_log(d, OTA_LOG_INFO, "system", "Restarting...");
 	services_stop(d);
+	d->reset_us = sim_now_us();
 	d->phase = SIM_PHASE_BOOTING;
 	d->boot_at_us = sim_now_us() + (uint64_t)d->cfg.boot_time_ms * 1000u;
 	if (d->cfg.console)

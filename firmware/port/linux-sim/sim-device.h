@@ -148,7 +148,9 @@ struct sim_device {
 	struct ota_esp_app_desc desc;
 	bool has_desc;
 	uint8_t fw_sha256[32];
-	uint64_t boot_us; /* the moment the log clock counts from */
+	uint64_t boot_us;      /* the reset: uptime and the log clock count from here */
+	uint64_t reset_us;     /* when a reboot began, 0 at power-on */
+	int64_t boot_line_cap; /* boot lines are not stamped later than this (ms) */
 	uint64_t confirm_at_us;
 	uint64_t reboot_at_us;
 	uint64_t boot_at_us;
