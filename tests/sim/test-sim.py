@@ -68,7 +68,7 @@ def free_ports(n):
     """n ports free for both TCP and UDP on 127.0.0.1."""
     ports = []
     while len(ports) < n:
-        port = random.randint(20000, 60000)
+        port = random.randint(20000, 32000)
         try:
             t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -86,7 +86,7 @@ def free_ports(n):
 def free_block(offsets):
     """a base port p with p + offset free (TCP and UDP) for every offset"""
     while True:
-        base = random.randint(20000, 60000)
+        base = random.randint(20000, 31500)
         socks = []
         try:
             for off in offsets:
@@ -128,17 +128,30 @@ class Sim:
         self.args += list(extra)
         self.proc = None
         self.out = None
+        self.own_ports = count == 1
 
     def start(self, extra=(), wait=True):
-        with LOCK:
-            self.out = os.path.join(TMP, f"sim-{self.name}-{len(PROCS)}.log")
-            with open(self.out, "w") as f:
-                self.proc = subprocess.Popen(self.args + list(extra), stdout=f,
-                                             stderr=subprocess.STDOUT)
-            PROCS.append(self.proc)
-        if wait:
-            self.wait_info(lambda i: True, timeout=10)
+        for attempt in range(3):
+            with LOCK:
+                self.out = os.path.join(TMP, f"sim-{self.name}-{len(PROCS)}.log")
+                with open(self.out, "w") as f:
+                    self.proc = subprocess.Popen(self.args + list(extra), stdout=f,
+                                                 stderr=subprocess.STDOUT)
+                PROCS.append(self.proc)
+            if not wait:
+                return self
+            self.wait_info(lambda i: True, timeout=20)
+            # another program on this machine took one of the ports meanwhile: new ports
+            if self.proc.poll() == 1 and "cannot bind" in self.output() and self.own_ports:
+                self.rebind(*free_ports(3))
+                continue
+            break
         return self
+
+    def rebind(self, ota, http, log):
+        self.ota, self.http, self.log = ota, http, log
+        for opt, port in (("--ota-port", ota), ("--http-port", http), ("--log-port", log)):
+            self.args[self.args.index(opt) + 1] = str(port)
 
     def stop(self):
         """SIGTERM; a running simulator must shut down cleanly (exit 0) within 5 s"""
@@ -794,7 +807,7 @@ def group_powercut():
         base.start()
         info = base.wait_info(lambda i: i["running_state"] == "valid", timeout=10)
         check(f"powercut-{k}-boots-valid", info is not None and info["version"] in ("1.0.0", "2.0.0")
-              and info["mac"] == pc_mac, f"{info}")
+              and info["mac"] == pc_mac, f"{info} {base.output()[-600:]}")
         base.stop()
 
 
