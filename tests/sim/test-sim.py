@@ -64,42 +64,43 @@ def check(name, cond, detail=""):
 # ---- helpers -------------------------------------------------------------------------
 
 
+def ports_free(ports):
+    """true when every port is free for TCP and UDP on 127.0.0.1 and no group holds it"""
+    socks = []
+    try:
+        with LOCK:
+            if any(p in TAKEN for p in ports):
+                return False
+            for p in ports:
+                for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+                    x = socket.socket(socket.AF_INET, kind)
+                    socks.append(x)
+                    x.bind(("127.0.0.1", p))
+            TAKEN.update(ports)
+            return True
+    except OSError:
+        return False
+    finally:
+        for x in socks:
+            x.close()
+
+
 def free_ports(n):
-    """n ports free for both TCP and UDP on 127.0.0.1."""
+    """n ports below the ephemeral range (32768-) that no other group of this test uses"""
     ports = []
     while len(ports) < n:
         port = random.randint(20000, 32000)
-        try:
-            t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            t.bind(("127.0.0.1", port))
-            u.bind(("127.0.0.1", port))
-            t.close()
-            u.close()
-        except OSError:
-            continue
-        if port not in ports:
+        if ports_free([port]):
             ports.append(port)
     return ports
 
 
 def free_block(offsets):
-    """a base port p with p + offset free (TCP and UDP) for every offset"""
+    """a base port p with p + offset free for every offset"""
     while True:
         base = random.randint(20000, 31500)
-        socks = []
-        try:
-            for off in offsets:
-                for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
-                    x = socket.socket(socket.AF_INET, kind)
-                    socks.append(x)
-                    x.bind(("127.0.0.1", base + off))
+        if ports_free([base + off for off in offsets]):
             return base
-        except OSError:
-            continue
-        finally:
-            for x in socks:
-                x.close()
 
 
 def make_image(kind, version, project="espfleet-sim", name=None):
