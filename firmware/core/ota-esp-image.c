@@ -430,19 +430,6 @@ clamp_u32(size_t v)
 	return v > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)v;
 }
 
-static uint16_t
-get_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static uint32_t
-get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-	       ((uint32_t)p[3] << 24);
-}
-
 static bool
 bytes_are(const uint8_t *p, size_t n, uint8_t value)
 {
@@ -548,7 +535,7 @@ src_u16(struct src *s, size_t off, uint16_t *v)
 	uint8_t b[2];
 	if (!src_read(s, off, b, sizeof(b)))
 		return false;
-	*v = get_le16(b);
+	*v = ota_get_u16le(b);
 	return true;
 }
 
@@ -558,7 +545,7 @@ src_u32(struct src *s, size_t off, uint32_t *v)
 	uint8_t b[4];
 	if (!src_read(s, off, b, sizeof(b)))
 		return false;
-	*v = get_le32(b);
+	*v = ota_get_u32le(b);
 	return true;
 }
 
@@ -711,8 +698,8 @@ walk_segments(struct src *s, size_t off, unsigned count, struct walk *w)
 				w->missing = off + SEGMENT_HEADER_LEN - (len < off ? off : len);
 			return;
 		}
-		addr = get_le32(sh);
-		dlen = get_le32(sh + 4);
+		addr = ota_get_u32le(sh);
+		dlen = ota_get_u32le(sh + 4);
 		data_off = off + SEGMENT_HEADER_LEN;
 		if (!ota_range_ok(len, data_off, dlen)) {
 			w->bad_index = (uint8_t)i;
@@ -823,15 +810,15 @@ parse_app_desc(struct src *s, size_t off, struct ota_esp_app_desc *d)
 	uint8_t p[APP_DESC_USED];
 	if (!src_read(s, off, p, sizeof(p)))
 		return;
-	d->secure_version = get_le32(p + 4);
+	d->secure_version = ota_get_u32le(p + 4);
 	copy_string(d->version, sizeof(d->version), p + 16, 32);
 	copy_string(d->project_name, sizeof(d->project_name), p + 48, 32);
 	copy_string(d->time, sizeof(d->time), p + 80, 16);
 	copy_string(d->date, sizeof(d->date), p + 96, 16);
 	copy_string(d->idf_ver, sizeof(d->idf_ver), p + 112, 32);
 	ota_copy(d->app_elf_sha256, p + 144, 32);
-	d->min_efuse_blk_rev_full = get_le16(p + 176);
-	d->max_efuse_blk_rev_full = get_le16(p + 178);
+	d->min_efuse_blk_rev_full = ota_get_u16le(p + 176);
+	d->max_efuse_blk_rev_full = ota_get_u16le(p + 178);
 	d->mmu_page_size = p[180];
 	d->spi_flash_mode = p[181];
 }
@@ -961,8 +948,8 @@ parse_esp32_layout(struct src *s,
 	img->spi_pin_drv[1] = hdr[10];
 	img->spi_pin_drv[2] = hdr[11];
 	img->min_chip_rev = hdr[14];
-	img->min_chip_rev_full = get_le16(hdr + 15);
-	img->max_chip_rev_full = get_le16(hdr + 17);
+	img->min_chip_rev_full = ota_get_u16le(hdr + 15);
+	img->max_chip_rev_full = ota_get_u16le(hdr + 17);
 	img->hash_appended = b23;
 	copy_walk(img, w);
 
@@ -1147,7 +1134,7 @@ parse_arduino_sketch(struct src *s, struct ota_esp_image *img)
 	if (!src_read(s, hdr, h, sizeof(h)))
 		return;
 	img->segment_count = h[1];
-	img->entry_addr = get_le32(h + 4);
+	img->entry_addr = ota_get_u32le(h + 4);
 	if (img->segment_count == 0 || img->segment_count > OTA_ESP_MAX_SEGMENTS) {
 		note(img, OTA_F_ARDUINO_APP_BAD);
 		return;
@@ -1296,8 +1283,8 @@ parse_esp8266_v2(struct src *s, struct ota_esp_image *img)
 		return;
 	if (h[1] != 4)
 		ota_esp_image_add_finding(img, OTA_F_V2_HEADER_COUNT, h[1], 0);
-	irom_addr = get_le32(h + 8);
-	irom_len = get_le32(h + 12);
+	irom_addr = ota_get_u32le(h + 8);
+	irom_len = ota_get_u32le(h + 12);
 	if (!ota_range_ok(len, 16, irom_len) || !ota_range_ok(len, 16 + (size_t)irom_len, 8)) {
 		size_t need = 16 + (size_t)irom_len + 8;
 		ota_esp_image_add_finding(img, OTA_F_SEGMENT_PAST_END, 0,
@@ -1317,7 +1304,7 @@ parse_esp8266_v2(struct src *s, struct ota_esp_image *img)
 	img->flash_size_code = (uint8_t)(h2[3] >> 4);
 	img->flash_freq_code = (uint8_t)(h2[3] & 0x0F);
 	img->flash_size = flash_size_bytes(OTA_CHIP_ESP8266, img->flash_size_code);
-	img->entry_addr = get_le32(h2 + 4);
+	img->entry_addr = ota_get_u32le(h2 + 4);
 	if (img->segment_count == 0 || img->segment_count >= OTA_ESP_MAX_SEGMENTS) {
 		ota_esp_image_add_finding(img, img->segment_count == 0 ? OTA_F_NO_SEGMENTS
 								       : OTA_F_TOO_MANY_SEGMENTS,
@@ -1387,11 +1374,11 @@ find_merged_flash(struct src *s, uint32_t *app_offset)
 		if (off >= len || len - off < 2)
 			break;
 		n = len - off < sizeof(e) ? len - off : sizeof(e);
-		if (!src_read(s, off, e, n) || get_le16(e) != PARTITION_MAGIC)
+		if (!src_read(s, off, e, n) || ota_get_u16le(e) != PARTITION_MAGIC)
 			break;
 		/* type app (0), subtype factory (0x00) or ota_0 (0x10) */
 		if (n == sizeof(e) && e[2] == 0 && (e[3] == 0x00 || e[3] == 0x10)) {
-			*app_offset = get_le32(e + 4);
+			*app_offset = ota_get_u32le(e + 4);
 			break;
 		}
 	}
@@ -1423,13 +1410,13 @@ parse_e9(struct src *s, struct ota_esp_image *img)
 	img->flash_mode = hdr[2];
 	img->flash_size_code = (uint8_t)(hdr[3] >> 4);
 	img->flash_freq_code = (uint8_t)(hdr[3] & 0x0F);
-	img->entry_addr = get_le32(hdr + 4);
+	img->entry_addr = ota_get_u32le(hdr + 4);
 
 	/* read it both ways (esp-images.md 2.6) */
 	walk_segments(s, ESP8266_HEADER_LEN, hdr[1], &w8266);
 	v1_ok = hdr[1] > 0 && hdr[1] <= OTA_ESP_MAX_SEGMENTS && walk_ok(&w8266);
 	if (len >= ESP32_HEADER_LEN) {
-		chip_id = get_le16(hdr + 12);
+		chip_id = ota_get_u16le(hdr + 12);
 		esp32_header = hdr[23] <= 1 && ota_chip_from_id(chip_id) != OTA_CHIP_UNKNOWN &&
 			       bytes_are(hdr + 19, 4, 0);
 		walk_segments(s, ESP32_HEADER_LEN, hdr[1], &w32);

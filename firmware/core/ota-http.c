@@ -12,27 +12,27 @@
 #define GEN_MASK 0x7ff
 #define OUT_MAX OTA_HTTP_OUT_MAX
 
-/* the stock pages (esp8266/Arduino ESP8266HTTPUpdateServer-impl.h), byte for byte */
-static const char form_page[] =
-    "<!DOCTYPE html>\n"
-    "     <html lang='en'>\n"
-    "     <head>\n"
-    "         <meta charset='utf-8'>\n"
-    "         <meta name='viewport' content='width=device-width,initial-scale=1'/>\n"
-    "     </head>\n"
-    "     <body>\n"
-    "     <form method='POST' action='' enctype='multipart/form-data'>\n"
-    "         Firmware:<br>\n"
-    "         <input type='file' accept='.bin,.bin.gz' name='firmware'>\n"
-    "         <input type='submit' value='Update Firmware'>\n"
-    "     </form>\n"
-    "     <form method='POST' action='' enctype='multipart/form-data'>\n"
-    "         FileSystem:<br>\n"
-    "         <input type='file' accept='.bin,.bin.gz' name='filesystem'>\n"
-    "         <input type='submit' value='Update FileSystem'>\n"
-    "     </form>\n"
-    "     </body>\n"
-    "     </html>";
+/*
+ * The stock pages (esp8266/Arduino ESP8266HTTPUpdateServer-impl.h), byte for byte. The
+ * upload page's two forms differ only in their names, so they come from one template.
+ */
+#define PAGE_HEAD                                                                                  \
+	"<!DOCTYPE html>\n"                                                                        \
+	"     <html lang='en'>\n"                                                                  \
+	"     <head>\n"                                                                            \
+	"         <meta charset='utf-8'>\n"                                                        \
+	"         <meta name='viewport' content='width=device-width,initial-scale=1'/>\n"          \
+	"     </head>\n"                                                                           \
+	"     <body>\n"
+#define PAGE_FORM                                                                                  \
+	"     <form method='POST' action='' enctype='multipart/form-data'>\n"                      \
+	"         %s:<br>\n"                                                                       \
+	"         <input type='file' accept='.bin,.bin.gz' name='%s'>\n"                           \
+	"         <input type='submit' value='Update %s'>\n"                                       \
+	"     </form>\n"
+#define PAGE_TAIL                                                                                  \
+	"     </body>\n"                                                                           \
+	"     </html>"
 static const char success_page[] =
     "<META http-equiv=\"refresh\" content=\"15;URL=/\">Update Success! Rebooting...";
 static const char cors_headers[] = "Access-Control-Allow-Headers: *\r\n"
@@ -454,6 +454,19 @@ start_post(struct ota_http_server *srv, struct ota_http_conn *c)
 	respond_text(srv, c, 400, "Expected multipart/form-data or application/octet-stream");
 }
 
+/* the upload page into @out (OTA_HTTP_INFO_MAX bytes); returns its length */
+static size_t
+form_page(char *out)
+{
+	static const char labels[2][11] = {"Firmware", "FileSystem"};
+	static const char names[2][11] = {"firmware", "filesystem"};
+	size_t n = ota_format(out, OTA_HTTP_INFO_MAX, PAGE_HEAD);
+	for (int i = 0; i < 2; i++)
+		n += ota_format(out + n, OTA_HTTP_INFO_MAX - n, PAGE_FORM, labels[i], names[i],
+				labels[i]);
+	return n + ota_format(out + n, OTA_HTTP_INFO_MAX - n, PAGE_TAIL);
+}
+
 /* all headers are in: route the request */
 static void
 dispatch(struct ota_http_server *srv, struct ota_http_conn *c)
@@ -475,7 +488,7 @@ dispatch(struct ota_http_server *srv, struct ota_http_conn *c)
 				respond_401(srv, c, false, HDR_KEEP);
 				return;
 			}
-			respond(srv, c, 200, "text/html", 0, form_page, sizeof(form_page) - 1,
+			respond(srv, c, 200, "text/html", 0, srv->body, form_page(srv->body),
 				HDR_KEEP);
 			return;
 		case M_OPTIONS:

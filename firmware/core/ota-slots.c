@@ -17,19 +17,6 @@
 
 /* ---- small helpers ---- */
 
-static uint32_t
-get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-	       ((uint32_t)p[3] << 24);
-}
-
-static uint16_t
-get_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (p[1] << 8));
-}
-
 static void
 put_le16(uint8_t *p, uint16_t v)
 {
@@ -161,10 +148,10 @@ ota_select_entry_encode(const struct ota_select_entry *e, uint8_t out[OTA_SELECT
 void
 ota_select_entry_decode(const uint8_t in[OTA_SELECT_ENTRY_LEN], struct ota_select_entry *e)
 {
-	e->seq = get_le32(in);
+	e->seq = ota_get_u32le(in);
 	ota_copy(e->seq_label, in + 4, sizeof(e->seq_label));
-	e->state = get_le32(in + 24);
-	e->crc = get_le32(in + 28);
+	e->state = ota_get_u32le(in + 24);
+	e->crc = ota_get_u32le(in + 28);
 }
 
 bool
@@ -413,11 +400,11 @@ read_table_entries(const struct ota_flash_ops *flash,
 		int rc = flash_read(flash, table_offset + off, e, sizeof(e));
 		if (rc != OTA_OK)
 			return rc;
-		magic = get_le16(e);
+		magic = ota_get_u16le(e);
 		if (magic == OTA_PARTITION_MAGIC) {
 			struct ota_partition *p;
-			uint32_t offset = get_le32(e + 4);
-			uint32_t size = get_le32(e + 8);
+			uint32_t offset = ota_get_u32le(e + 4);
+			uint32_t size = ota_get_u32le(e + 8);
 			if (n >= max || offset > flash->size || size > flash->size - offset)
 				return OTA_E_PARTITION_TABLE;
 			p = &out[n++];
@@ -426,7 +413,7 @@ read_table_entries(const struct ota_flash_ops *flash,
 			p->offset = offset;
 			p->size = size;
 			copy_cstr(p->label, sizeof(p->label), e + 12, OTA_PARTITION_LABEL_LEN);
-			p->flags = get_le32(e + 28);
+			p->flags = ota_get_u32le(e + 28);
 			if (hash != NULL && !*md5_done &&
 			    hash_update(hash, OTA_HASH_MD5, e, sizeof(e)) != OTA_OK)
 				return OTA_E_CRYPTO;

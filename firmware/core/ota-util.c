@@ -27,12 +27,25 @@ ota_read_u8(const uint8_t *buf, size_t len, size_t off, uint8_t *v)
 	return true;
 }
 
+uint16_t
+ota_get_u16le(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+uint32_t
+ota_get_u32le(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+	       ((uint32_t)p[3] << 24);
+}
+
 bool
 ota_read_u16le(const uint8_t *buf, size_t len, size_t off, uint16_t *v)
 {
 	if (!ota_range_ok(len, off, 2))
 		return false;
-	*v = (uint16_t)(buf[off] | (buf[off + 1] << 8));
+	*v = ota_get_u16le(buf + off);
 	return true;
 }
 
@@ -41,8 +54,7 @@ ota_read_u32le(const uint8_t *buf, size_t len, size_t off, uint32_t *v)
 {
 	if (!ota_range_ok(len, off, 4))
 		return false;
-	*v = (uint32_t)buf[off] | ((uint32_t)buf[off + 1] << 8) | ((uint32_t)buf[off + 2] << 16) |
-	     ((uint32_t)buf[off + 3] << 24);
+	*v = ota_get_u32le(buf + off);
 	return true;
 }
 

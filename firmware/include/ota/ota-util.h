@@ -25,6 +25,10 @@ bool ota_read_u8(const uint8_t *buf, size_t len, size_t off, uint8_t *v);
 bool ota_read_u16le(const uint8_t *buf, size_t len, size_t off, uint16_t *v);
 bool ota_read_u32le(const uint8_t *buf, size_t len, size_t off, uint32_t *v);
 
+/* read a little-endian value from bytes the caller knows are there */
+uint16_t ota_get_u16le(const uint8_t *p);
+uint32_t ota_get_u32le(const uint8_t *p);
+
 /* write a little-endian u32 into 4 bytes the caller owns */
 void ota_put_u32le(uint8_t *p, uint32_t v);
 
