@@ -388,7 +388,10 @@ fleet_job_probe_done_cb(GObject *source, GAsyncResult *result, gpointer user_dat
 				g_free(self->running_state);
 				self->running_state = g_strdup(info->running_state);
 			}
-			if (self->probe_rebooted || self->saw_offline) {
+			/* running the image that was sent proves the restart as well: a quick boot
+			 * can fall between two probes and leave the uptime test undecided */
+			if (self->probe_rebooted || self->saw_offline ||
+			    fleet_job_sha_matches(info->fw_sha256, fleet_image_get_sha256(self->image))) {
 				fleet_device_info_apply(info, self->device);
 				fleet_device_set_online(self->device, TRUE);
 				fleet_job_evaluate(self);
