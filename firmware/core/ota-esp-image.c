@@ -795,27 +795,17 @@ esp8266_address_score(const struct walk *w, uint32_t entry)
 }
 
 static void
-copy_string(char *dst, size_t dst_size, const uint8_t *src, size_t field_len)
-{
-	size_t n = ota_strnlen((const char *)src, field_len);
-	if (n >= dst_size)
-		n = dst_size - 1;
-	ota_copy(dst, src, n);
-	dst[n] = '\0';
-}
-
-static void
 parse_app_desc(struct src *s, size_t off, struct ota_esp_app_desc *d)
 {
 	uint8_t p[APP_DESC_USED];
 	if (!src_read(s, off, p, sizeof(p)))
 		return;
 	d->secure_version = ota_get_u32le(p + 4);
-	copy_string(d->version, sizeof(d->version), p + 16, 32);
-	copy_string(d->project_name, sizeof(d->project_name), p + 48, 32);
-	copy_string(d->time, sizeof(d->time), p + 80, 16);
-	copy_string(d->date, sizeof(d->date), p + 96, 16);
-	copy_string(d->idf_ver, sizeof(d->idf_ver), p + 112, 32);
+	ota_copy_field(d->version, p + 16, 32);
+	ota_copy_field(d->project_name, p + 48, 32);
+	ota_copy_field(d->time, p + 80, 16);
+	ota_copy_field(d->date, p + 96, 16);
+	ota_copy_field(d->idf_ver, p + 112, 32);
 	ota_copy(d->app_elf_sha256, p + 144, 32);
 	d->min_efuse_blk_rev_full = ota_get_u16le(p + 176);
 	d->max_efuse_blk_rev_full = ota_get_u16le(p + 178);

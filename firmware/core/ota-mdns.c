@@ -908,19 +908,10 @@ same_string(const char *a, const char *b)
 }
 
 static void
-copy_label_string(char *dst, const char *src)
-{
-	size_t l = ota_strnlen(src, OTA_MDNS_LABEL_MAX);
-
-	ota_copy(dst, src, l);
-	dst[l] = '\0';
-}
-
-static void
 load_config(struct ota_mdns *m, const struct ota_mdns_config *cfg)
 {
-	copy_label_string(m->host_base, cfg->hostname);
-	copy_label_string(m->instance_base, instance_of(cfg));
+	ota_copy_field(m->host_base, cfg->hostname, OTA_MDNS_LABEL_MAX);
+	ota_copy_field(m->instance_base, instance_of(cfg), OTA_MDNS_LABEL_MAX);
 	m->ipv4 = cfg->ipv4;
 	m->netmask = cfg->netmask;
 	m->ota_port = cfg->ota_port;

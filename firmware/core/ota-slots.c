@@ -36,16 +36,6 @@ is_pow2(uint32_t v)
 	return v != 0 && (v & (v - 1)) == 0;
 }
 
-static void
-copy_cstr(char *dst, size_t dst_size, const uint8_t *src, size_t field_len)
-{
-	size_t n = ota_strnlen((const char *)src, field_len);
-	if (n >= dst_size)
-		n = dst_size - 1;
-	ota_copy(dst, src, n);
-	dst[n] = '\0';
-}
-
 /* ---- flash access: every mutation of the core passes through these two ---- */
 
 static int
@@ -412,7 +402,7 @@ read_table_entries(const struct ota_flash_ops *flash,
 			p->subtype = e[3];
 			p->offset = offset;
 			p->size = size;
-			copy_cstr(p->label, sizeof(p->label), e + 12, OTA_PARTITION_LABEL_LEN);
+			ota_copy_field(p->label, e + 12, OTA_PARTITION_LABEL_LEN);
 			p->flags = ota_get_u32le(e + 28);
 			if (hash != NULL && !*md5_done &&
 			    hash_update(hash, OTA_HASH_MD5, e, sizeof(e)) != OTA_OK)

@@ -135,6 +135,14 @@ ota_string_at(const char *list, unsigned index)
 	return NULL;
 }
 
+void
+ota_copy_field(char *dst, const void *src, size_t field_len)
+{
+	size_t n = ota_strnlen(src, field_len);
+	ota_copy(dst, src, n);
+	dst[n] = '\0';
+}
+
 char
 ota_lower(char c)
 {

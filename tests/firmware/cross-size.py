@@ -218,6 +218,46 @@ def port_calls(fw, core_funcs):
     return used
 
 
+def link_image(cc, extra, objs, keep, base):
+    """links @objs keeping @keep; returns (ok, stderr, elf, map)"""
+    elf, mapfile = base + ".elf", base + ".map"
+    link = [cc] + extra + ["-nostdlib", "-nostartfiles", "-Wl,--gc-sections",
+                           "-Wl,--unresolved-symbols=ignore-all", "-Wl,-e," + keep[0],
+                           "-Wl,-Map," + mapfile, "-o", elf]
+    link += ["-Wl,-u," + s for s in keep] + objs
+    r = run(link)
+    return r.returncode == 0, r.stderr, elf, mapfile
+
+
+def account(mapfile, tmp, tag):
+    """per module {kind: bytes}, per (module, function) code bytes, and the padding"""
+    per = {}
+    funcs = {}
+    fill = 0
+    for section, size, obj in parse_map(mapfile):
+        if section == "*fill*":
+            fill += size
+            continue
+        kind = kind_of(section)
+        if kind is None or size == 0 or not obj.startswith(tmp):
+            continue
+        mod = module_of(obj, tag)
+        func = func_of(section)
+        crypto = mod in CRYPTO_MODULES or func in CRYPTO_FUNCS.get(mod, ())
+        key = mod + (" [crypto]" if crypto else "")
+        per.setdefault(key, dict.fromkeys(KINDS, 0))[kind] += size
+        if kind in ("text", "rodata"):
+            fkey = (mod, func)
+            funcs[fkey] = funcs.get(fkey, 0) + size
+    return per, funcs, fill
+
+
+def budgeted_code(per, fill):
+    """code and constants of the core without crypto, padding included"""
+    return fill + sum(v["text"] + v["rodata"] for k, v in per.items()
+                      if not k.endswith("[crypto]"))
+
+
 def compile_all(cc, extra, include, sources, tmp, tag):
     def one(src):
         obj = os.path.join(tmp, f"{tag}-{os.path.basename(src)}.o")
@@ -264,43 +304,19 @@ def report_target(checks, fw, label, prefix, budgeted, extra, sources, tmp):
     missing = [s for s in DEVICE_API if s not in core_funcs]
     checks.check(not missing, f"{label}: every DEVICE_API function exists",
                  "  not defined by firmware/core: " + ", ".join(missing))
+    used = port_calls(fw, core_funcs)
     if tag == "xtensa":
-        used = port_calls(fw, core_funcs)
         unlisted = sorted(f"{n} ({f})" for n, f in used.items()
                           if n not in DEVICE_API and n not in SIM_ONLY)
         checks.check(not unlisted,
                      "every core function the ports call is in DEVICE_API",
                      "  add to DEVICE_API (or SIM_ONLY with a reason): " + ", ".join(unlisted))
 
-    elf = os.path.join(tmp, tag + ".elf")
-    mapfile = os.path.join(tmp, tag + ".map")
     keep = [s for s in DEVICE_API if s in core_funcs]
-    link = [cc] + extra + ["-nostdlib", "-nostartfiles", "-Wl,--gc-sections",
-                           "-Wl,--unresolved-symbols=ignore-all", "-Wl,-e," + keep[0],
-                           "-Wl,-Map," + mapfile, "-o", elf]
-    link += ["-Wl,-u," + s for s in keep] + objs
-    r = run(link)
-    if not checks.check(r.returncode == 0, f"{label}: the device image links", r.stderr):
+    ok, err, elf, mapfile = link_image(cc, extra, objs, keep, os.path.join(tmp, tag))
+    if not checks.check(ok, f"{label}: the device image links", err):
         return
-
-    per = {}
-    funcs = {}
-    fill = 0
-    for section, size, obj in parse_map(mapfile):
-        if section == "*fill*":
-            fill += size
-            continue
-        kind = kind_of(section)
-        if kind is None or size == 0 or not obj.startswith(tmp):
-            continue
-        mod = module_of(obj, tag)
-        func = func_of(section)
-        crypto = mod in CRYPTO_MODULES or func in CRYPTO_FUNCS.get(mod, ())
-        key = mod + (" [crypto]" if crypto else "")
-        per.setdefault(key, dict.fromkeys(KINDS, 0))[kind] += size
-        if kind in ("text", "rodata"):
-            fkey = (mod, func)
-            funcs[fkey] = funcs.get(fkey, 0) + size
+    per, funcs, fill = account(mapfile, tmp, tag)
 
     undefined = sorted({line.split()[-1] for line in run([nm, "-u", elf]).stdout.splitlines()
                         if line.strip()})
@@ -335,6 +351,14 @@ def report_target(checks, fw, label, prefix, budgeted, extra, sources, tmp):
               f"{image['data']:>6} {image['bss']:>6}")
     print(f"  core: {code} bytes of code and constants, {ram} bytes of static RAM")
     print("  from the device's libc/libgcc: " + (", ".join(undefined) or "nothing"))
+    # for comparison only: what the ports call today, without the rest of DEVICE_API
+    today = sorted(n for n in used if n not in SIM_ONLY)
+    if today:
+        ok, _, _, map2 = link_image(cc, extra, objs, today, os.path.join(tmp, tag + "-ports"))
+        if ok:
+            per2, _, fill2 = account(map2, tmp, tag)
+            print(f"  (for comparison: linked with only the {len(today)} functions the ports "
+                  f"call today, the core is {budgeted_code(per2, fill2)} bytes)")
     print("  largest functions:")
     for (mod, func), size in sorted(funcs.items(), key=lambda kv: -kv[1])[:TOP]:
         print(f"    {size:>6}  {func} ({mod})")

@@ -44,6 +44,9 @@ int ota_compare(const void *a, const void *b, size_t n);
 /* constant-time comparison for secrets: 0 when equal */
 int ota_compare_ct(const void *a, const void *b, size_t n);
 size_t ota_strnlen(const char *s, size_t max);
+/* the text of a fixed-size field (at most @field_len bytes, NUL-padded or not) into @dst,
+ * which holds @field_len + 1 bytes, NUL-terminated */
+void ota_copy_field(char *dst, const void *src, size_t field_len);
 
 /*
  * the @index-th string of @list, which holds NUL-terminated strings one after the other and
