@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* fleet-application.h - the espfleet GtkApplication: actions, settings, the chosen image */
+/*
+ * fleet-application.h - the espfleet GtkApplication: owns the engine (discovery, credentials,
+ * job queue), the chosen image and the actions every window, test and shortcut goes through
+ */
 #pragma once
 
 #include <gtk/gtk.h>
 
+#include "fleet-device-store.h"
 #include "fleet-image.h"
 
 G_BEGIN_DECLS
@@ -15,6 +19,12 @@ FleetApplication *
 fleet_application_new(void);
 GSettings *
 fleet_application_get_settings(FleetApplication *self);
+/* the rows of the device list */
+FleetDeviceStore *
+fleet_application_get_store(FleetApplication *self);
+/* TRUE while a batch of updates runs */
+gboolean
+fleet_application_get_batch_running(FleetApplication *self);
 void
 fleet_application_open_file(FleetApplication *self, GFile *file);
 

@@ -5,8 +5,11 @@
 #
 # usage: test-window.py --app BUILD/src/gtk/espfleet --screenshots DIR [--image-gen PROG]
 #
-# The outer run starts "xvfb-run dbus-run-session test-window.py --inner ..." in its own
-# process group and kills that group when anything goes wrong or takes longer than 60 s.
+# The outer run starts "with-keyring.sh xvfb-run test-window.py --inner ..." (a private
+# session bus and gnome-keyring, see uitest.py) in its own process group and kills that
+# group when anything goes wrong or takes longer than 60 s. The app gets a system bus
+# address where nothing listens, so it never browses the real network; its empty state
+# must then say that discovery is unavailable and why.
 # The inner run (inside the private X server and session bus) starts the app, drives it
 # through org.gtk.Actions and waits for the app.image-report state, never for a fixed time.
 # Exit code 77 (skip) with the reason when Xvfb, dbus-run-session or a screenshot tool is
@@ -18,12 +21,14 @@ import json
 import os
 import re
 import shutil
-import signal
 import struct
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import uitest  # noqa: E402
 
 APP_ID = 'io.github.espfleet.EspFleet'
 OBJECT_PATH = '/io/github/espfleet/EspFleet'
@@ -114,41 +119,8 @@ def gvariant_string(s):
     return "'" + s.replace('\\', '\\\\').replace("'", "\\'") + "'"
 
 
-def gvariant_unescape(s):
-    out = []
-    i = 0
-    while i < len(s):
-        c = s[i]
-        if c == '\\' and i + 1 < len(s):
-            n = s[i + 1]
-            if n == 'u':
-                out.append(chr(int(s[i + 2:i + 6], 16)))
-                i += 6
-                continue
-            if n == 'U':
-                out.append(chr(int(s[i + 2:i + 10], 16)))
-                i += 10
-                continue
-            out.append({'n': '\n', 't': '\t', 'r': '\r'}.get(n, n))
-            i += 2
-            continue
-        out.append(c)
-        i += 1
-    return ''.join(out)
-
-
-STATE_RE = re.compile(r"'image-report': \((?:true|false), signature '[^']*', "
-                      r"\[<'((?:[^'\\]|\\.)*)'>\]\)")
-
-
 def image_report():
-    out = gdbus('--dest', APP_ID, '--object-path', OBJECT_PATH,
-                '--method', 'org.gtk.Actions.DescribeAll')
-    m = STATE_RE.search(out)
-    if m is None:
-        raise RuntimeError('no image-report state in DescribeAll: ' + out[:400])
-    text = gvariant_unescape(m.group(1))
-    return json.loads(text) if text else None
+    return uitest.action_state('image-report')
 
 
 def wait_for(what, predicate, deadline, interval=0.1):
@@ -274,10 +246,7 @@ def test_drop(path, env, deadline):
 
 
 def grab_screen():
-    r = subprocess.run(['xwd', '-root', '-silent'], capture_output=True, timeout=10)
-    if r.returncode != 0:
-        raise RuntimeError('xwd failed: ' + r.stderr.decode(errors='replace'))
-    return r.stdout
+    return uitest.grab_screen()
 
 
 def wait_for_settled_screen(deadline, previous=None):
@@ -297,8 +266,8 @@ def wait_for_settled_screen(deadline, previous=None):
     raise RuntimeError('the screen never settled')
 
 
-def save_png(xwd, path):
-    subprocess.run(['convert', 'xwd:-', 'png:' + path], input=xwd, check=True, timeout=20)
+def save_png(shot, path):
+    subprocess.run(['convert', 'ppm:-', 'png:' + path], input=shot, check=True, timeout=20)
     log('screenshot:', path)
 
 
@@ -315,13 +284,13 @@ def app_window_geometry():
     return None
 
 
-def save_window_png(xwd, path):
+def save_window_png(shot, path):
     geometry = app_window_geometry()
     if geometry is None:
         return
     x, y, w, h = geometry
-    subprocess.run(['convert', 'xwd:-', '-crop', '%dx%d+%d+%d' % (w, h, x, y), '+repage',
-                    'png:' + path], input=xwd, check=True, timeout=20)
+    subprocess.run(['convert', 'ppm:-', '-crop', '%dx%d+%d+%d' % (w, h, x, y), '+repage',
+                    'png:' + path], input=shot, check=True, timeout=20)
     log('screenshot (window):', path)
 
 
@@ -331,7 +300,9 @@ def inner(args):
     env = dict(os.environ)
     # no accessibility bus, gvfs or dconf daemons: nothing may outlive the private bus
     env.update({'NO_AT_BRIDGE': '1', 'GIO_USE_VFS': 'local', 'GTK_A11Y': 'none',
-                'GSETTINGS_BACKEND': env.get('GSETTINGS_BACKEND', 'memory')})
+                'GSETTINGS_BACKEND': env.get('GSETTINGS_BACKEND', 'memory'),
+                # never the machine's avahi-daemon: it would browse the real network
+                'DBUS_SYSTEM_BUS_ADDRESS': 'unix:path=/nonexistent/espfleet-test-system-bus'})
 
     with tempfile.TemporaryDirectory(prefix='espfleet-ui-') as tmp:
         good, bad = write_images(tmp, args.image_gen)
@@ -346,6 +317,13 @@ def inner(args):
                 return 'true' in out
             wait_for('the bus name ' + APP_ID, owned, deadline)
             check(image_report() is None, 'image-report is set before any image was opened')
+            # without a system bus there is no avahi-daemon to ask: the empty state says so
+            discovery = wait_for('discovery to give up', lambda: (
+                lambda d: d if d and d['state'] == 'unavailable' else None)(
+                    uitest.action_state('discovery')), deadline)
+            log('discovery:', json.dumps(discovery))
+            check('avahi' in (discovery['message'] or '').lower(),
+                  'the empty state does not name avahi-daemon: %r' % discovery)
             wait_for('the window', app_window_geometry, deadline)
             # only now: Xvfb resets (and centres the pointer) while it has no clients
             park_pointer()
@@ -423,55 +401,15 @@ def check(cond, what):
 # outer run
 
 def outer(args):
-    for tool in ('xvfb-run', 'Xvfb', 'dbus-run-session', 'gdbus', 'xwd', 'xwininfo',
-                 'convert'):
-        if shutil.which(tool) is None:
-            print('SKIP: %s is not installed (needs xvfb, dbus, x11-apps, x11-utils, '
-                  'imagemagick)' % tool)
-            return SKIP
-    cmd = ['xvfb-run', '-a', '-s', '-screen 0 1280x800x24',
-           'dbus-run-session', '--',
-           sys.executable, os.path.abspath(__file__), '--inner',
-           '--app', args.app, '--screenshots', args.screenshots]
+    tool = uitest.missing_tools()
+    if tool is not None:
+        print('SKIP: %s is not installed (needs xvfb, dbus, x11-apps, x11-utils, imagemagick, '
+              'gnome-keyring)' % tool)
+        return SKIP
+    extra = ['--app', args.app, '--screenshots', args.screenshots]
     if args.image_gen:
-        cmd += ['--image-gen', args.image_gen]
-    # its own process group, so that everything it starts can be stopped at once
-    proc = subprocess.Popen(cmd, start_new_session=True)
-    try:
-        rc = proc.wait(timeout=TOTAL_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        print('FAIL: timed out after %d s' % TOTAL_TIMEOUT)
-        rc = 1
-    finally:
-        leftover = stop_group(proc.pid)
-    if leftover:
-        print('FAIL: processes of the test were still running and had to be killed')
-        return 1
-    return rc
-
-
-def group_alive(pgid):
-    try:
-        os.killpg(pgid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-
-
-def stop_group(pgid):
-    """True when something of the group was still running after a grace period"""
-    deadline = time.monotonic() + 5
-    while group_alive(pgid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if not group_alive(pgid):
-        return False
-    os.killpg(pgid, signal.SIGTERM)
-    deadline = time.monotonic() + 3
-    while group_alive(pgid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if group_alive(pgid):
-        os.killpg(pgid, signal.SIGKILL)
-    return True
+        extra += ['--image-gen', args.image_gen]
+    return uitest.run_group(uitest.inner_command(__file__, extra), TOTAL_TIMEOUT)
 
 
 def main():
