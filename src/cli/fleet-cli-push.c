@@ -315,6 +315,11 @@ fleet_cli_push_print_json(FleetCliPush *self)
 			   : 0.0);
 		json_builder_set_member_name(b, "attempts");
 		json_builder_add_int_value(b, fleet_job_get_attempts(job));
+		json_builder_set_member_name(b, "transcript");
+		json_builder_begin_array(b);
+		for (guint k = 0; k < fleet_job_get_transcript(job)->len; k++)
+			json_builder_add_string_value(b, g_ptr_array_index(fleet_job_get_transcript(job), k));
+		json_builder_end_array(b);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);

@@ -52,6 +52,7 @@ typedef enum {
 	ESPOTA_STATE_AUTHENTICATING,
 	ESPOTA_STATE_WAIT_CONNECT,
 	ESPOTA_STATE_SENDING,
+	ESPOTA_STATE_DRAINING, /* all written; the device's TCP stack has not taken it all yet */
 	ESPOTA_STATE_RESULT,
 	ESPOTA_STATE_DONE,
 } EspotaState;
@@ -521,9 +522,16 @@ espota_update_progress(EspotaSession *s)
 	}
 }
 
+/* everything is written; the verdict clock starts once the device has taken it all */
 static void
 espota_finish_sending(EspotaSession *s)
 {
+	espota_update_progress(s);
+	if (s->done < s->size) {
+		s->state = ESPOTA_STATE_DRAINING;
+		espota_watch_tcp(s, G_IO_IN);
+		return;
+	}
 	s->state = ESPOTA_STATE_RESULT;
 	s->result_deadline =
 	    g_get_monotonic_time() + (gint64)fleet_upload_request_get_result_timeout(s->request) * G_USEC_PER_SEC;
@@ -667,7 +675,8 @@ espota_tcp_cb(GSocket *socket, GIOCondition condition, gpointer user_data)
 				espota_session_fail(s, espota_device_error(s, s->error_text->str));
 				return G_SOURCE_REMOVE;
 			}
-			if (s->got_ok && s->state == ESPOTA_STATE_RESULT) {
+			if (s->got_ok && (s->state == ESPOTA_STATE_RESULT ||
+					  s->state == ESPOTA_STATE_DRAINING)) {
 				espota_session_succeed(s);
 				return G_SOURCE_REMOVE;
 			}
@@ -771,11 +780,18 @@ espota_timer_cb(gpointer user_data)
 		    s, g_error_new(FLEET_ERROR, FLEET_ERROR_TIMED_OUT,
 				   _("%s accepted the invitation but never connected back to TCP port "
 				     "%u on this computer: a firewall here probably blocks incoming "
-				     "connections"),
+				     "connections (or the device could not start the update, e.g. "
+				     "for lack of space: check its log)"),
 				   s->who, s->host_port));
 		return G_SOURCE_REMOVE;
 	case ESPOTA_STATE_SENDING:
+	case ESPOTA_STATE_DRAINING:
 		espota_update_progress(s);
+		if (s->state == ESPOTA_STATE_DRAINING && s->done >= s->size) {
+			espota_finish_sending(s);
+			espota_schedule(s, 500);
+			return G_SOURCE_REMOVE;
+		}
 		if (now - s->last_progress >
 		    (gint64)fleet_upload_request_get_stall_timeout(s->request) * G_USEC_PER_SEC) {
 			espota_session_fail(

@@ -61,7 +61,7 @@ void
 fleet_upload_request_set_stop_and_wait(FleetUploadRequest *self, gboolean stop_and_wait);
 gboolean
 fleet_upload_request_get_stop_and_wait(FleetUploadRequest *self);
-/* espota: bytes allowed in flight when streaming (default 64 KiB) */
+/* espota: bytes allowed in flight when streaming (default 256 KiB) */
 void
 fleet_upload_request_set_window(FleetUploadRequest *self, guint window);
 guint
