@@ -189,10 +189,8 @@ fleet_device_info_new_from_data(const gchar *data, gsize len, GError **error)
 
 	if (len > FLEET_DEVICE_INFO_SIZE_MAX) {
 		g_set_error(error, FLEET_ERROR, FLEET_ERROR_INVALID_DATA,
-			    _("The device information is %" G_GSIZE_FORMAT
-			      " bytes long; at most %u "
-			      "are accepted"),
-			    len, FLEET_DEVICE_INFO_SIZE_MAX);
+			    _("The device information is %lu bytes long; at most %u are accepted"),
+			    (gulong)len, FLEET_DEVICE_INFO_SIZE_MAX);
 		return NULL;
 	}
 	if (len == 0 || !g_utf8_validate_len(data, len, NULL) || !info_nesting_ok(data, len)) {

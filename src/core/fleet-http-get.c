@@ -149,8 +149,8 @@ http_get_done_cb(CURL *easy, CURLcode result, gpointer user_data)
 	if (s->too_big || result == CURLE_FILESIZE_EXCEEDED) {
 		http_get_complete(
 		    s, g_error_new(FLEET_ERROR, FLEET_ERROR_INVALID_DATA,
-				   _("The answer from %s is longer than %" G_GSIZE_FORMAT " bytes"),
-				   s->url, s->max_bytes));
+				   _("The answer from %s is longer than %lu bytes"), s->url,
+				   (gulong)s->max_bytes));
 		return;
 	}
 	curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);

@@ -372,10 +372,10 @@ http_arm_timer(HttpSession *s)
 			http_session_complete(
 			    s, g_error_new(
 				   FLEET_ERROR, FLEET_ERROR_TIMED_OUT,
-				   _("The transfer to %s stalled at %" G_GUINT64_FORMAT
-				     " of %" G_GSIZE_FORMAT " bytes for %u s: the link is "
-				     "too weak or the device hangs; it keeps its old firmware"),
-				   s->who, s->done, s->size, stall_timeout));
+				   _("The transfer to %s stalled at %lu of %lu bytes for %u s: "
+				     "the link is too weak or the device hangs; it keeps its "
+				     "old firmware"),
+				   s->who, (gulong)s->done, (gulong)s->size, stall_timeout));
 			return;
 		}
 	}
@@ -456,10 +456,9 @@ http_transport_error(HttpSession *s, CURLcode result)
 	}
 	if (s->body_sent == 0)
 		return g_error_new(FLEET_ERROR, fleet_curl_error_code(result),
-				   _("%s dropped the connection after %" G_GUINT64_FORMAT
-				     " of %" G_GSIZE_FORMAT " bytes (%s); the device keeps its old "
-				     "firmware; try again"),
-				   s->who, s->done, s->size, detail);
+				   _("%s dropped the connection after %lu of %lu bytes (%s); the "
+				     "device keeps its old firmware; try again"),
+				   s->who, (gulong)s->done, (gulong)s->size, detail);
 	return g_error_new(FLEET_ERROR, fleet_curl_error_code(result),
 			   _("The connection to %s broke while waiting for its verdict (%s); "
 			     "check whether it rebooted with the new image"),
