@@ -39,11 +39,13 @@
 /* the exported states are refreshed at most this often */
 #define FLEET_STATE_INTERVAL_MS 250
 /* devices added by address are asked GET /info: soon after adding, then now and then */
-#define FLEET_PROBE_TICK_MS 1000
+#define FLEET_PROBE_TICK_MS 250
 #define FLEET_PROBE_RETRY_US (1 * G_USEC_PER_SEC)
 #define FLEET_PROBE_FAST_TRIES 30
 #define FLEET_PROBE_INTERVAL_US (10 * G_USEC_PER_SEC)
 #define FLEET_PROBE_TIMEOUT_S 2
+/* a few at a time: a whole fleet due at once would make one busy tick */
+#define FLEET_PROBE_PER_TICK 16
 #define FLEET_LATENCY_INTERVAL_MS 10
 
 typedef struct {
@@ -504,9 +506,17 @@ fleet_application_latency_json(FleetApplication *self)
 	json_builder_add_int_value(builder, fleet_latency_probe_get_samples(self->latency));
 	json_builder_set_member_name(builder, "max_ms");
 	json_builder_add_double_value(builder, fleet_latency_probe_get_max_ms(self->latency));
+	json_builder_set_member_name(builder, "max_at_s");
+	json_builder_add_double_value(builder, fleet_latency_probe_get_max_at(self->latency));
 	json_builder_set_member_name(builder, "p99_ms");
 	json_builder_add_double_value(builder,
 				      fleet_latency_probe_get_percentile_ms(self->latency, 99.0));
+	json_builder_set_member_name(builder, "busy_max_ms");
+	json_builder_add_double_value(
+	    builder, fleet_latency_probe_get_busy_percentile_ms(self->latency, 100.0));
+	json_builder_set_member_name(builder, "busy_p99_ms");
+	json_builder_add_double_value(
+	    builder, fleet_latency_probe_get_busy_percentile_ms(self->latency, 99.0));
 	json_builder_end_object(builder);
 	return fleet_application_json(builder);
 }
@@ -732,12 +742,13 @@ fleet_application_probe_tick_cb(gpointer user_data)
 {
 	FleetApplication *self = FLEET_APPLICATION(user_data);
 	gint64 now = g_get_monotonic_time();
+	guint started = 0;
 	GHashTableIter iter;
 	gpointer key;
 	gpointer value;
 
 	g_hash_table_iter_init(&iter, self->probes);
-	while (g_hash_table_iter_next(&iter, &key, &value)) {
+	while (g_hash_table_iter_next(&iter, &key, &value) && started < FLEET_PROBE_PER_TICK) {
 		FleetProbeState *state = value;
 		FleetDeviceItem *item = fleet_device_store_lookup_device(self->store, key);
 		/* a running job asks the device itself */
@@ -745,6 +756,7 @@ fleet_application_probe_tick_cb(gpointer user_data)
 		    fleet_device_item_is_busy(item))
 			continue;
 		fleet_application_probe(self, item, state);
+		started++;
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -921,7 +933,8 @@ fleet_application_batch_ended(FleetApplication *self)
 	/* passwords given during the batch may now be in the keyring */
 	for (guint i = 0; i < n; i++) {
 		g_autoptr(FleetDeviceItem) item = g_list_model_get_item(model, i);
-		if (fleet_device_item_get_job(item) != NULL)
+		if (fleet_device_item_get_job(item) != NULL &&
+		    fleet_device_get_needs_password(fleet_device_item_get_device(item)))
 			fleet_application_lookup_password(self, item);
 	}
 

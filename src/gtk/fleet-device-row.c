@@ -58,6 +58,14 @@ fleet_device_row_set_label(GtkLabel *label, const gchar *text)
 	gtk_widget_set_visible(GTK_WIDGET(label), text[0] != '\0');
 }
 
+/* the same without hiding an empty label */
+static void
+fleet_device_row_set_text(GtkLabel *label, const gchar *text)
+{
+	if (g_strcmp0(gtk_label_get_text(label), text != NULL ? text : "") != 0)
+		gtk_label_set_text(label, text != NULL ? text : "");
+}
+
 static void
 fleet_device_row_set_tooltip(GtkWidget *widget, const gchar *text)
 {
@@ -319,9 +327,11 @@ fleet_device_row_refresh_status(FleetDeviceRow *self)
 
 	fleet_device_row_set_icon(self->status_icon, icon);
 	fleet_device_row_set_label(self->status_label, status);
-	fleet_device_row_set_label(self->percent_label, percent);
-	fleet_device_row_set_label(self->rate_label, rate);
-	gtk_widget_set_visible(GTK_WIDGET(self->progress_bar), show_bar);
+	/* the progress line and the rate below keep their room when unused: every row has
+	 * the same height whatever its state, so nothing moves when updates start or end */
+	fleet_device_row_set_text(self->percent_label, percent);
+	fleet_device_row_set_text(self->rate_label, rate);
+	gtk_widget_set_opacity(GTK_WIDGET(self->progress_bar), show_bar ? 1.0 : 0.0);
 	/* "Cancelled" under "Cancelled" says nothing new */
 	if (message != NULL && g_strcmp0(message, status) == 0)
 		message = NULL;

@@ -28,8 +28,16 @@ fleet_latency_probe_get_samples(FleetLatencyProbe *self);
 /* milliseconds a tick came later than asked for */
 gdouble
 fleet_latency_probe_get_max_ms(FleetLatencyProbe *self);
+/* seconds after the start (or the last reset) when the latest tick came, 0 without one */
+gdouble
+fleet_latency_probe_get_max_at(FleetLatencyProbe *self);
 /* @percentile: 0…100 */
 gdouble
 fleet_latency_probe_get_percentile_ms(FleetLatencyProbe *self, gdouble percentile);
+
+/* the main thread's CPU time between two ticks: what the app itself spent, whatever else
+ * the machine did (100: the longest) */
+gdouble
+fleet_latency_probe_get_busy_percentile_ms(FleetLatencyProbe *self, gdouble percentile);
 
 G_END_DECLS

@@ -187,10 +187,12 @@ fleet_window_recent_list_row_activated_cb(GtkListBox *list, GtkListBoxRow *row, 
 		fleet_window_activate_app_action(self, "open-image", g_variant_new_string(entry));
 }
 
+/* the bars appear and go at once: a sliding bar would lay the whole list out again on
+ * every frame of the animation, with hundreds of rows that is felt */
 static void
 fleet_window_info_bar_response_cb(GtkInfoBar *info_bar, gint response, gpointer user_data)
 {
-	gtk_info_bar_set_revealed(info_bar, FALSE);
+	gtk_widget_set_visible(GTK_WIDGET(info_bar), FALSE);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -1023,7 +1025,7 @@ fleet_window_show_image(FleetWindow *self, FleetImage *image, GFile *file)
 	gtk_label_set_text(self->image_detail_label, detail->str);
 	gtk_widget_set_visible(GTK_WIDGET(self->image_detail_label), TRUE);
 	gtk_widget_set_tooltip_text(GTK_WIDGET(self->image_name_label), name);
-	gtk_info_bar_set_revealed(self->info_bar, FALSE);
+	gtk_widget_set_visible(GTK_WIDGET(self->info_bar), FALSE);
 
 	findings = fleet_image_get_findings(image);
 	for (guint i = 0; i < findings->len; i++) {
@@ -1062,7 +1064,7 @@ fleet_window_show_error(FleetWindow *self, const gchar *title, const gchar *mess
 	/* plain text: the message can quote a file name */
 	gtk_label_set_text(self->info_title, title);
 	gtk_label_set_text(self->info_message, message);
-	gtk_info_bar_set_revealed(self->info_bar, TRUE);
+	gtk_widget_set_visible(GTK_WIDGET(self->info_bar), TRUE);
 }
 
 void
@@ -1071,7 +1073,7 @@ fleet_window_show_notice(FleetWindow *self, const gchar *message)
 	g_return_if_fail(FLEET_IS_WINDOW(self));
 	if (message != NULL)
 		gtk_label_set_text(self->notice_label, message);
-	gtk_info_bar_set_revealed(self->notice_bar, message != NULL);
+	gtk_widget_set_visible(GTK_WIDGET(self->notice_bar), message != NULL);
 }
 
 void
@@ -1103,7 +1105,7 @@ fleet_window_set_batch_running(FleetWindow *self, gboolean running)
 	g_return_if_fail(FLEET_IS_WINDOW(self));
 	fleet_batch_bar_set_running(self->batch_bar, running);
 	if (running) {
-		gtk_info_bar_set_revealed(self->summary_bar, FALSE);
+		gtk_widget_set_visible(GTK_WIDGET(self->summary_bar), FALSE);
 		if (self->transcript_poll_id == 0)
 			self->transcript_poll_id = g_timeout_add(
 			    FLEET_WINDOW_TRANSCRIPT_POLL_MS, fleet_window_transcript_poll_cb, self);
@@ -1207,7 +1209,7 @@ fleet_window_show_summary(FleetWindow *self, const guint *counts, guint n_counts
 	gtk_style_context_add_class(icon_context, bad	    ? "fleet-severity-error"
 						  : partial ? "fleet-severity-warning"
 							    : "fleet-severity-ok");
-	gtk_info_bar_set_revealed(self->summary_bar, TRUE);
+	gtk_widget_set_visible(GTK_WIDGET(self->summary_bar), TRUE);
 }
 
 const gchar *
