@@ -73,7 +73,7 @@ def push(lanobj, cli, image, targets, *opts, password=None, timeout=300):
     argv = [cli, "push", "--image", image, "--json", "--discover-timeout", "15",
             "--verify-timeout", "40"] + list(opts) + list(targets)
     if password is not None:
-        pwfile = os.path.join(lanobj.tmp, "push-password")
+        pwfile = os.path.join(lanobj.tmp, f"push-password-{'-'.join(targets) or 'all'}")
         with open(pwfile, "w") as f:
             f.write(password + "\n")
         argv[2:2] = ["--password-file", pwfile]
@@ -83,6 +83,19 @@ def push(lanobj, cli, image, targets, *opts, password=None, timeout=300):
     except json.JSONDecodeError:
         doc = None
     return r.returncode, doc, r.stderr + r.stdout[-2000:]
+
+
+def push_many(lanobj, cli, calls, timeout=300):
+    """Several push commands at once (different devices); returns their results in order.
+
+    @calls: list of (image, targets, opts, password)
+    """
+    import concurrent.futures
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(calls))) as pool:
+        futures = [pool.submit(push, lanobj, cli, image, targets, *opts, password=password,
+                               timeout=timeout)
+                   for image, targets, opts, password in calls]
+        return [f.result() for f in futures]
 
 
 def device_info(lanobj, address, port=8080):

@@ -49,11 +49,13 @@ with lan.Lan(keep_logs=os.environ.get("FLEET_LAN_LOGS")) as L:
     seen = common.wait_discovered(L, CLI, [n for _, n, _ in devs])
     c.check("discovered", len(seen) == len(devs), sorted(seen))
 
-    for (fault, proto, words, opts, chip), (d, name, args) in zip(cases, devs):
+    # every faulty push at once: each device has its own fault
+    results = common.push_many(L, CLI, [(images[chip], [name], ["--protocol", proto] + opts, "pw")
+                                        for (fault, proto, words, opts, chip), (d, name, args)
+                                        in zip(cases, devs)])
+    for (fault, proto, words, opts, chip), (d, name, args), (rc, doc, err) in zip(cases, devs,
+                                                                                 results):
         tag = f"{fault.split('=')[0]}-{proto}-{chip}"
-        image = images[chip]
-        rc, doc, err = common.push(L, CLI, image, [name], "--protocol", proto, *opts,
-                                   password="pw")
         job = common.job_of(doc, name)
         error = (job or {}).get("error") or ""
         c.check(f"{tag}-fails", rc == 1 and job is not None and job["result"] == "failed",
@@ -64,15 +66,22 @@ with lan.Lan(keep_logs=os.environ.get("FLEET_LAN_LOGS")) as L:
         c.check(f"{tag}-old-firmware", info is not None and info.get("version") == "1.0.0",
                 f"{info}")
 
-        # the fault is gone (the simulator restarts on its saved flash): a retry verifies
+    # the faults are gone (the simulators restart on their saved flash): retries verify
+    for d, name, args in devs:
         L.stop_device_procs(d)
-        clean = [a for a in args]
+        clean = list(args)
         while "--fault" in clean:
             k = clean.index("--fault")
             del clean[k:k + 2]
         L.start_sim(d, SIM, clean, log=f"sim-{d.index}-clean")
+    for d, name, args in devs:
         common.wait_info(L, d.address, lambda i: i.get("version") == "1.0.0")
-        rc, doc, err = common.push(L, CLI, image, [name], "--protocol", proto, password="pw")
+    results = common.push_many(L, CLI, [(images[chip], [name], ["--protocol", proto], "pw")
+                                        for (fault, proto, words, opts, chip), (d, name, args)
+                                        in zip(cases, devs)])
+    for (fault, proto, words, opts, chip), (d, name, args), (rc, doc, err) in zip(cases, devs,
+                                                                                 results):
+        tag = f"{fault.split('=')[0]}-{proto}-{chip}"
         job = common.job_of(doc, name)
         c.check(f"{tag}-retry", rc == 0 and job is not None and job["result"] == "verified",
                 f"rc={rc} {job} {err[-500:]}")

@@ -42,10 +42,15 @@ with lan.Lan(keep_logs=os.environ.get("FLEET_LAN_LOGS")) as L:
 
     esp32_img = common.make_image(GEN, L.tmp, "esp32-app", "2.0.0")
     esp8266_img = common.make_image(GEN, L.tmp, "arduino-bin", "2.0.0")
-    for name, chip, flavor, password, auth, protocol in CASES:
-        image = esp8266_img if chip == "esp8266" else esp32_img
-        rc, doc, err = common.push(L, CLI, image, [name], "--protocol", protocol,
-                                   password=password)
+    def image_for(chip):
+        return esp8266_img if chip == "esp8266" else esp32_img
+
+    # all six pushes at once, each to its own device
+    results = common.push_many(L, CLI, [(image_for(chip), [name], ["--protocol", protocol],
+                                         password)
+                                        for name, chip, flavor, password, auth, protocol in CASES])
+    for (name, chip, flavor, password, auth, protocol), (rc, doc, err) in zip(CASES, results):
+        image = image_for(chip)
         job = common.job_of(doc, name)
         c.check(f"{name}-exit", rc == 0, f"rc={rc}: {err}")
         c.check(f"{name}-verified", job is not None and job["result"] == "verified",
