@@ -31,6 +31,8 @@
 /* what espota.py sends per chunk; the stop-and-wait mode copies it */
 #define ESPOTA_CHUNK_ESP8266 1460
 #define ESPOTA_STREAM_CHUNK 16384
+/* how soon a full window is looked at again when no ack text came */
+#define ESPOTA_REFILL_MS 10
 #define ESPOTA_ERROR_TEXT_MAX 240
 #define ESPOTA_AUTH_TIMEOUT_S 10
 
@@ -103,6 +105,7 @@ typedef struct {
 	gulong cancel_id;
 	GCancellable *cancellable; /* the one cancel_id is connected to */
 	GSource *cancel_source;
+	GSource *refill; /* a full window is looked at again after ESPOTA_REFILL_MS */
 } EspotaSession;
 
 static void
@@ -115,8 +118,18 @@ espota_cancel_timer(EspotaSession *s)
 }
 
 static void
+espota_cancel_refill(EspotaSession *s)
+{
+	if (s->refill != NULL) {
+		g_source_destroy(s->refill);
+		g_clear_pointer(&s->refill, g_source_unref);
+	}
+}
+
+static void
 espota_session_stop(EspotaSession *s)
 {
+	espota_cancel_refill(s);
 	if (s->udp_source != NULL) {
 		g_source_destroy(s->udp_source);
 		g_clear_pointer(&s->udp_source, g_source_unref);
@@ -544,11 +557,43 @@ espota_finish_sending(EspotaSession *s)
 }
 
 static void
+espota_send_some(EspotaSession *s);
+
+static gboolean
+espota_refill_cb(gpointer user_data)
+{
+	EspotaSession *s = user_data;
+	g_clear_pointer(&s->refill, g_source_unref);
+	if (s->state == ESPOTA_STATE_SENDING)
+		espota_send_some(s);
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * The window is full while the socket would still take more: waiting for G_IO_OUT would
+ * wake the main loop at once, again and again, and starve everything of lower priority
+ * (the GUI's repaints). The device's ack text (G_IO_IN) usually comes as it takes data;
+ * a short timer covers the rest.
+ */
+static void
+espota_wait_for_window(EspotaSession *s)
+{
+	espota_watch_tcp(s, G_IO_IN);
+	if (s->refill == NULL) {
+		s->refill = g_timeout_source_new(ESPOTA_REFILL_MS);
+		g_source_set_callback(s->refill, espota_refill_cb, s, NULL);
+		g_source_attach(s->refill, s->context);
+	}
+}
+
+static void
 espota_send_some(EspotaSession *s)
 {
 	gboolean stop_and_wait = fleet_upload_request_get_stop_and_wait(s->request);
 	guint window = fleet_upload_request_get_window(s->request);
+	gboolean window_full = FALSE;
 
+	espota_cancel_refill(s);
 	while (s->sent < s->size) {
 		gsize chunk;
 		gssize n;
@@ -558,8 +603,10 @@ espota_send_some(EspotaSession *s)
 		if (stop_and_wait && s->awaiting_ack)
 			break;
 		if (!stop_and_wait && ioctl(g_socket_get_fd(s->tcp), SIOCOUTQ, &queued) == 0 &&
-		    (guint)queued >= window)
+		    (guint)queued >= window) {
+			window_full = TRUE;
 			break;
+		}
 		chunk = stop_and_wait ? ESPOTA_CHUNK_ESP8266
 				      : MIN((gsize)ESPOTA_STREAM_CHUNK, (gsize)(window - (guint)queued));
 		chunk = MIN(chunk, s->size - s->sent);
@@ -585,6 +632,8 @@ espota_send_some(EspotaSession *s)
 		espota_finish_sending(s);
 	else if (stop_and_wait && s->awaiting_ack)
 		espota_watch_tcp(s, G_IO_IN);
+	else if (window_full)
+		espota_wait_for_window(s);
 	else
 		espota_watch_tcp(s, G_IO_IN | G_IO_OUT);
 }
