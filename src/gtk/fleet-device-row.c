@@ -31,8 +31,10 @@ struct _FleetDeviceRow {
 	GtkLabel *detail_label;
 	GtkLabel *message_label;
 	GtkLabel *version_label;
+	GtkStack *status_stack;
 	GtkImage *status_icon;
 	GtkLabel *status_label;
+	GtkLabel *phase_label;
 	GtkLabel *percent_label;
 	GtkProgressBar *progress_bar;
 	GtkLabel *rate_label;
@@ -325,13 +327,18 @@ fleet_device_row_refresh_status(FleetDeviceRow *self)
 					   verdict == FLEET_COMPAT_WARNING);
 	}
 
-	fleet_device_row_set_icon(self->status_icon, icon);
-	fleet_device_row_set_label(self->status_label, status);
-	/* the progress line and the rate below keep their room when unused: every row has
-	 * the same height whatever its state, so nothing moves when updates start or end */
-	fleet_device_row_set_text(self->percent_label, percent);
-	fleet_device_row_set_text(self->rate_label, rate);
-	gtk_widget_set_opacity(GTK_WIDGET(self->progress_bar), show_bar ? 1.0 : 0.0);
+	/* a running transfer shows its progress, anything else one line; the stack has one
+	 * height for both, so rows never change size while a batch runs */
+	if (show_bar) {
+		fleet_device_row_set_text(self->phase_label, status);
+		fleet_device_row_set_text(self->percent_label, percent);
+		fleet_device_row_set_text(self->rate_label, rate);
+		gtk_stack_set_visible_child_name(self->status_stack, "progress");
+	} else {
+		fleet_device_row_set_icon(self->status_icon, icon);
+		fleet_device_row_set_label(self->status_label, status);
+		gtk_stack_set_visible_child_name(self->status_stack, "state");
+	}
 	/* "Cancelled" under "Cancelled" says nothing new */
 	if (message != NULL && g_strcmp0(message, status) == 0)
 		message = NULL;
@@ -458,8 +465,10 @@ fleet_device_row_class_init(FleetDeviceRowClass *klass)
 	gtk_widget_class_bind_template_child(widget_class, FleetDeviceRow, detail_label);
 	gtk_widget_class_bind_template_child(widget_class, FleetDeviceRow, message_label);
 	gtk_widget_class_bind_template_child(widget_class, FleetDeviceRow, version_label);
+	gtk_widget_class_bind_template_child(widget_class, FleetDeviceRow, status_stack);
 	gtk_widget_class_bind_template_child(widget_class, FleetDeviceRow, status_icon);
 	gtk_widget_class_bind_template_child(widget_class, FleetDeviceRow, status_label);
+	gtk_widget_class_bind_template_child(widget_class, FleetDeviceRow, phase_label);
 	gtk_widget_class_bind_template_child(widget_class, FleetDeviceRow, percent_label);
 	gtk_widget_class_bind_template_child(widget_class, FleetDeviceRow, progress_bar);
 	gtk_widget_class_bind_template_child(widget_class, FleetDeviceRow, rate_label);

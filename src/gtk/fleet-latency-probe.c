@@ -16,6 +16,11 @@
 
 #include <time.h>
 
+/* GTK repaints at G_PRIORITY_HIGH_IDLE + 20 (GDK_PRIORITY_REDRAW): the probe ticks at the
+ * same priority, so a main loop kept busy at higher priority, which starves the repaints
+ * without being late for anything itself, shows up as lateness too */
+#define FLEET_LATENCY_PROBE_PRIORITY (G_PRIORITY_HIGH_IDLE + 20)
+
 /* at 10 ms a tick, a day of samples; older ones are dropped beyond that */
 #define FLEET_LATENCY_PROBE_SAMPLES_MAX (24u * 3600u * 100u)
 
@@ -80,7 +85,8 @@ fleet_latency_probe_start(FleetLatencyProbe *self)
 	if (self->source_id != 0)
 		return;
 	self->last_tick = 0;
-	self->source_id = g_timeout_add(self->interval_ms, fleet_latency_probe_tick_cb, self);
+	self->source_id = g_timeout_add_full(FLEET_LATENCY_PROBE_PRIORITY, self->interval_ms,
+					     fleet_latency_probe_tick_cb, self, NULL);
 	g_source_set_name_by_id(self->source_id, "[espfleet] latency probe");
 }
 
