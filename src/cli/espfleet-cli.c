@@ -35,6 +35,8 @@ static const FleetCliCommand commands[] = {
      N_("Check a firmware image before it is sent to any device"), fleet_cli_inspect},
     {"push", N_("--image FILE [DEVICE…|--all|--board B|--match GLOB] [OPTION…]"),
      N_("Send one image to many devices and verify that they run it"), fleet_cli_push},
+    {"logs", N_("DEVICE… [--merged] [--source tcp|syslog|serial:PATH@BAUD] [OPTION…]"),
+     N_("Show the live logs of devices, one at a time or merged"), fleet_cli_logs},
 };
 
 static void

@@ -25,5 +25,7 @@ int
 fleet_cli_push(FleetCli *cli, int argc, char **argv);
 int
 fleet_cli_discover(FleetCli *cli, int argc, char **argv);
+int
+fleet_cli_logs(FleetCli *cli, int argc, char **argv);
 
 G_END_DECLS

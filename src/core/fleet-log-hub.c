@@ -364,10 +364,14 @@ fleet_log_hub_dup_display_name(FleetLogHub *self, const gchar *device_id)
 	if (g_str_has_prefix(device_id, "serial:"))
 		return g_path_get_basename(device_id + strlen("serial:"));
 	if (g_str_has_prefix(device_id, "addr:")) {
-		/* "addr:HOST:PORT" (HOST may be an IPv6 address) */
+		/* "addr:HOST:PORT": a device known by its address is named by it ("[v6]:port") */
 		const gchar *host = device_id + strlen("addr:");
 		const gchar *last = strrchr(host, ':');
-		return last != NULL ? g_strndup(host, (gsize)(last - host)) : g_strdup(host);
+		g_autofree gchar *h = last != NULL ? g_strndup(host, (gsize)(last - host)) : NULL;
+		if (h == NULL)
+			return g_strdup(host);
+		return strchr(h, ':') != NULL ? g_strdup_printf("[%s]%s", h, last)
+					      : g_strdup_printf("%s%s", h, last);
 	}
 	colon = strchr(device_id, ':');
 	if (colon != NULL &&

@@ -923,9 +923,18 @@ fleet_log_find(const gchar *hay, gsize len, gsize from, const gchar *needle, gsi
 	return -1;
 }
 
-/* @hay with every secret replaced by asterisks of the same length; NULL when none occurs */
+static gboolean
+fleet_log_is_continuation(const gchar *hay, gsize len, gsize at)
+{
+	return at < len && ((guchar)hay[at] & 0xc0) == 0x80;
+}
+
+/*
+ * @hay with every secret replaced by asterisks of the same length; NULL when none occurs.
+ * In text (@utf8) only whole characters match, so the result stays valid UTF-8.
+ */
 static gchar *
-fleet_log_redact(const gchar *hay, gsize len, GPtrArray *secrets)
+fleet_log_redact(const gchar *hay, gsize len, GPtrArray *secrets, gboolean utf8)
 {
 	gchar *copy = NULL;
 	for (guint i = 0; i < secrets->len; i++) {
@@ -937,6 +946,11 @@ fleet_log_redact(const gchar *hay, gsize len, GPtrArray *secrets)
 			continue;
 		while ((at = fleet_log_find(copy != NULL ? copy : hay, len, from, secret, slen)) >=
 		       0) {
+			if (utf8 && (fleet_log_is_continuation(hay, len, (gsize)at) ||
+				     fleet_log_is_continuation(hay, len, (gsize)at + slen))) {
+				from = (gsize)at + 1;
+				continue;
+			}
 			if (copy == NULL) {
 				copy = g_malloc(len + 1);
 				memcpy(copy, hay, len);
@@ -962,12 +976,12 @@ fleet_log_line_dup_redacted(const FleetLogLine *self, GPtrArray *secrets)
 	g_return_val_if_fail(self != NULL, NULL);
 	if (secrets == NULL || secrets->len == 0)
 		return NULL;
-	text = fleet_log_redact(self->text, self->text_len, secrets);
+	text = fleet_log_redact(self->text, self->text_len, secrets, TRUE);
 	if (self->tag != NULL)
-		tag = fleet_log_redact(self->tag, strlen(self->tag), secrets);
+		tag = fleet_log_redact(self->tag, strlen(self->tag), secrets, TRUE);
 	raw_bytes = fleet_log_line_get_raw(self);
 	raw_len = g_bytes_get_size(raw_bytes);
-	raw = fleet_log_redact(g_bytes_get_data(raw_bytes, NULL), raw_len, secrets);
+	raw = fleet_log_redact(g_bytes_get_data(raw_bytes, NULL), raw_len, secrets, FALSE);
 	if (text == NULL && tag == NULL && raw == NULL)
 		return NULL;
 
@@ -1105,6 +1119,9 @@ fleet_log_line_format(const FleetLogLine *self,
 		g_string_append(out, name);
 		g_string_append(out, color ? "\033[0m " : " ");
 	}
+	/* what the viewer says stands apart from what the device said, as in idf.py monitor */
+	if (self->kind == FLEET_LOG_LINE_KIND_EVENT)
+		g_string_append(out, "--- ");
 	if (color && self->n_spans > 0) {
 		fleet_log_append_colored(out, self->text, self->text_len, self->spans,
 					 self->n_spans, FALSE);

@@ -198,7 +198,8 @@ typedef enum {
  * fleet_log_line_format:
  * @device_name: (nullable): shown in the device column (sanitised, padded or cut)
  *
- * Appends the line as a serial monitor shows it, with a newline, to @out.
+ * Appends the line as a serial monitor shows it, with a newline, to @out. EVENT lines
+ * start with "--- ", as idf.py monitor marks its own messages.
  */
 void
 fleet_log_line_format(const FleetLogLine *self,

@@ -5,6 +5,7 @@
 
 #include "fleet-log-syslog.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 #include "fleet-error.h"
@@ -318,12 +319,14 @@ fleet_log_syslog_parse(const guint8 *data, gsize len, GError **error)
 
 	if (len == 0) {
 		g_set_error_literal(error, FLEET_ERROR, FLEET_ERROR_INVALID_DATA,
-				    "empty syslog datagram");
+				    _("The syslog message is empty"));
 		return NULL;
 	}
 	if (len > FLEET_LOG_SYSLOG_MAX) {
+		g_autofree gchar *size = g_format_size(len);
+		/* TRANSLATORS: %s is a size such as "70.0 kB" */
 		g_set_error(error, FLEET_ERROR, FLEET_ERROR_INVALID_DATA,
-			    "syslog datagram of %" G_GSIZE_FORMAT " bytes is too large", len);
+			    _("The syslog message is too large (%s)"), size);
 		return NULL;
 	}
 	/* datagrams often end in a newline that is not part of the message */

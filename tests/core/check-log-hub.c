@@ -267,7 +267,7 @@ START_TEST(test_hub_secrets_and_names)
 	ck_assert_str_eq(n1, "esp-lab-1");
 	ck_assert_str_eq(n2, "ttyUSB0");
 	ck_assert_str_eq(n3, "198.18.1.5");
-	ck_assert_str_eq(n4, "fe80::1");
+	ck_assert_str_eq(n4, "[fe80::1]:2323");
 	ck_assert_str_eq(n5, "esp-x");
 	ck_assert_str_eq(n6, "mac:11:22:33:44:55:66");
 	fleet_log_hub_set_devices(hub, NULL, FALSE);
