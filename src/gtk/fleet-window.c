@@ -59,7 +59,6 @@ struct _FleetWindow {
 	GtkMenuButton *recent_button;
 	GtkPopover *recent_popover;
 	GtkListBox *recent_list;
-	GtkToggleButton *report_button;
 	GtkImage *report_icon;
 	GtkSpinner *spinner;
 	GtkButton *update_button;
@@ -680,6 +679,8 @@ fleet_window_search_cb(GSimpleAction *action, GVariant *parameter, gpointer user
 	gtk_widget_grab_focus(GTK_WIDGET(self->search_entry));
 }
 
+static void fleet_window_show_report_cb(GSimpleAction *action, GVariant *state, gpointer user_data);
+
 static const GActionEntry fleet_window_actions[] = {
     {"search", fleet_window_search_cb, NULL, NULL, NULL, {0}},
     {"select-shown", fleet_window_select_shown_cb, NULL, NULL, NULL, {0}},
@@ -690,6 +691,7 @@ static const GActionEntry fleet_window_actions[] = {
     {"row-open-web-page", fleet_window_row_open_web_page_cb, NULL, NULL, NULL, {0}},
     {"row-forget-password", fleet_window_row_forget_password_cb, NULL, NULL, NULL, {0}},
     {"row-remove", fleet_window_row_remove_cb, NULL, NULL, NULL, {0}},
+    {"show-report", NULL, NULL, "false", fleet_window_show_report_cb, {0}},
 };
 
 /* ---------------------------------------------------------------------------------------
@@ -709,10 +711,11 @@ fleet_window_store_changed_cb(FleetDeviceStore *store, gpointer user_data)
  * the image report pane */
 
 static void
-fleet_window_report_button_toggled_cb(GtkToggleButton *button, gpointer user_data)
+fleet_window_show_report_cb(GSimpleAction *action, GVariant *state, gpointer user_data)
 {
 	FleetWindow *self = FLEET_WINDOW(user_data);
-	gtk_revealer_set_reveal_child(self->report_revealer, gtk_toggle_button_get_active(button));
+	g_simple_action_set_state(action, state);
+	gtk_revealer_set_reveal_child(self->report_revealer, g_variant_get_boolean(state));
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -902,7 +905,6 @@ fleet_window_class_init(FleetWindowClass *klass)
 	gtk_widget_class_bind_template_child(widget_class, FleetWindow, recent_button);
 	gtk_widget_class_bind_template_child(widget_class, FleetWindow, recent_popover);
 	gtk_widget_class_bind_template_child(widget_class, FleetWindow, recent_list);
-	gtk_widget_class_bind_template_child(widget_class, FleetWindow, report_button);
 	gtk_widget_class_bind_template_child(widget_class, FleetWindow, report_icon);
 	gtk_widget_class_bind_template_child(widget_class, FleetWindow, spinner);
 	gtk_widget_class_bind_template_child(widget_class, FleetWindow, update_button);
@@ -940,8 +942,6 @@ fleet_window_class_init(FleetWindowClass *klass)
 						fleet_window_recent_list_row_activated_cb);
 	gtk_widget_class_bind_template_callback(widget_class, fleet_window_info_bar_response_cb);
 	gtk_widget_class_bind_template_callback(widget_class,
-						fleet_window_report_button_toggled_cb);
-	gtk_widget_class_bind_template_callback(widget_class,
 						fleet_window_search_entry_search_changed_cb);
 	gtk_widget_class_bind_template_callback(widget_class,
 						fleet_window_search_entry_stop_search_cb);
@@ -962,6 +962,9 @@ fleet_window_init(FleetWindow *self)
 
 	g_action_map_add_action_entries(G_ACTION_MAP(self), fleet_window_actions,
 					G_N_ELEMENTS(fleet_window_actions), self);
+	/* the image report pane has nothing to show before an image is chosen */
+	g_simple_action_set_enabled(
+	    G_SIMPLE_ACTION(g_action_map_lookup_action(G_ACTION_MAP(self), "show-report")), FALSE);
 	g_object_bind_property(self->search_button, "active", self->search_bar,
 			       "search-mode-enabled", G_BINDING_BIDIRECTIONAL);
 	gtk_search_bar_connect_entry(self->search_bar, GTK_ENTRY(self->search_entry));
@@ -1039,7 +1042,8 @@ fleet_window_show_image(FleetWindow *self, FleetImage *image, GFile *file)
 				     : warnings ? "dialog-warning-symbolic"
 						: "dialog-information-symbolic",
 				     GTK_ICON_SIZE_BUTTON);
-	gtk_widget_set_sensitive(GTK_WIDGET(self->report_button), TRUE);
+	g_simple_action_set_enabled(
+	    G_SIMPLE_ACTION(g_action_map_lookup_action(G_ACTION_MAP(self), "show-report")), TRUE);
 
 	fleet_image_report_set_image(self->report, image, file);
 	vadjustment = gtk_scrolled_window_get_vadjustment(self->report_scroll);
@@ -1047,7 +1051,8 @@ fleet_window_show_image(FleetWindow *self, FleetImage *image, GFile *file)
 	/* the report opens by itself when there is something to read in it, or nothing else
 	 * to look at yet */
 	if (errors || warnings || g_list_model_get_n_items(G_LIST_MODEL(self->store)) == 0)
-		gtk_toggle_button_set_active(self->report_button, TRUE);
+		g_action_group_change_action_state(G_ACTION_GROUP(self), "show-report",
+						   g_variant_new_boolean(TRUE));
 	gtk_widget_set_sensitive(GTK_WIDGET(self->outdated_filter), TRUE);
 	gtk_widget_set_sensitive(GTK_WIDGET(self->compatible_filter), TRUE);
 	/* otherwise GTK focuses a selectable label of the new report, which selects its text */

@@ -156,6 +156,19 @@ class App:
             self.dump_stacks()
             raise RuntimeError('espfleet did not answer app.%s within 10 s' % action)
 
+    def activate_window(self, action, parameter=None, window=1):
+        """win.<action> of the app's window number @window (GtkApplicationWindow's id)"""
+        self.alive()
+        params = '[]' if parameter is None else '[<%s>]' % parameter
+        gdbus('--dest', APP_ID, '--object-path', '%s/window/%d' % (OBJECT_PATH, window),
+              '--method', 'org.gtk.Actions.Activate', action, params, '{}')
+
+    def set_window_state(self, action, value, window=1):
+        """changes the state of the stateful win.<action> (GVariant text @value)"""
+        self.alive()
+        gdbus('--dest', APP_ID, '--object-path', '%s/window/%d' % (OBJECT_PATH, window),
+              '--method', 'org.gtk.Actions.SetState', action, '<%s>' % value, '{}')
+
     def dump_stacks(self):
         """where the main loop hangs, when gdb is there to tell"""
         if shutil.which('gdb') is not None and self.proc.poll() is None:
