@@ -47,6 +47,7 @@ struct _FleetLogSourceTcp {
 	guint retry_id;
 	guint replay_id;
 	gint64 connected_at;
+	gint64 connected_real; /* g_get_real_time() of the connection */
 	gboolean ever_connected;
 	gboolean failing; /* an attempt failed and was reported; later ones are quiet */
 	guint n_connects;
@@ -196,8 +197,17 @@ fleet_log_source_tcp_end_replay(FleetLogSourceTcp *self, guint skipped)
 		    g_dngettext(GETTEXT_PACKAGE, "reconnected (%u line already shown skipped)",
 				"reconnected (%u lines already shown skipped)", skipped),
 		    skipped);
-	fleet_log_source_tcp_event(self, FLEET_LOG_LEVEL_INFO,
-				   text != NULL ? text : _("reconnected"));
+	/* the mark carries the time of the connection, before the lines it held back */
+	{
+		g_autoptr(GPtrArray) mark =
+		    g_ptr_array_new_with_free_func((GDestroyNotify)fleet_log_line_unref);
+		g_ptr_array_add(
+		    mark, fleet_log_line_new_event(fleet_log_source_tcp_get_device_id(self),
+						   self->connected_real, FLEET_LOG_LINE_KIND_EVENT,
+						   FLEET_LOG_LEVEL_INFO,
+						   text != NULL ? text : _("reconnected")));
+		fleet_log_source_emit_lines(FLEET_LOG_SOURCE(self), mark);
+	}
 	if (held != NULL)
 		fleet_log_source_tcp_emit(self, held);
 }
@@ -389,6 +399,7 @@ fleet_log_source_tcp_connected(FleetLogSourceTcp *self, GSocketConnection *conne
 	g_socket_set_blocking(self->socket, FALSE);
 	fleet_log_source_tcp_keepalive(self->socket);
 	self->connected_at = g_get_monotonic_time();
+	self->connected_real = g_get_real_time();
 	self->n_connects++;
 	self->failing = FALSE;
 
