@@ -18,10 +18,8 @@
 #include "fleet-log-lines.h"
 #include "fleet-log-recorder.h"
 #include "fleet-log-source-serial.h"
-#include "fleet-log-source-syslog.h"
-#include "fleet-log-source-tcp.h"
+#include "fleet-log-sources-popover.h"
 #include "fleet-log-view-resources.h"
-#include "fleet-serial-ports.h"
 
 /* lines trimmed at once past the limit, so that trimming is not done every batch */
 #define FLEET_LOG_VIEW_TRIM_SLACK_MIN 200
@@ -50,7 +48,6 @@ struct _FleetLogView {
 	gint64 max_batch_us;
 	GSimpleActionGroup *actions;
 	FleetLogRecorder *recorder;
-	FleetLogSourceSyslog *syslog;
 	gboolean updating_controls;
 	gchar *serial_id; /* the serial port the controls show */
 	gchar *notice;	  /* a message that stays in the status line for a while */
@@ -74,13 +71,7 @@ struct _FleetLogView {
 	GtkRevealer *jump_revealer;
 	GtkLabel *status_label;
 	GtkLabel *count_label;
-	GtkComboBoxText *serial_port_combo;
-	GtkComboBoxText *serial_open_baud_combo;
-	GtkEntry *tcp_entry;
-	GtkSpinButton *syslog_port_spin;
-	GtkButton *syslog_button;
-	GtkLabel *sources_error_label;
-	GtkPopover *sources_popover;
+	FleetLogSourcesPopover *sources_popover;
 };
 
 G_DEFINE_TYPE(FleetLogView, fleet_log_view, GTK_TYPE_BOX)
@@ -328,7 +319,6 @@ fleet_log_view_update_serial(FleetLogView *self)
 	if (g_strcmp0(self->serial_id, fleet_log_source_serial_get_device_id(serial)) == 0)
 		return;
 	g_free(self->serial_id);
-	g_free(self->notice);
 	self->serial_id = g_strdup(fleet_log_source_serial_get_device_id(serial));
 	self->updating_controls = TRUE;
 	gtk_label_set_text(self->serial_label, fleet_log_source_serial_get_path(serial));
@@ -426,10 +416,6 @@ fleet_log_view_detach_hub(FleetLogView *self)
 		fleet_log_recorder_stop(self->recorder);
 		g_clear_object(&self->recorder);
 	}
-	if (self->syslog != NULL) {
-		fleet_log_hub_remove_source(self->hub, FLEET_LOG_SOURCE(self->syslog));
-		g_clear_object(&self->syslog);
-	}
 	g_clear_object(&self->hub);
 }
 
@@ -444,6 +430,7 @@ fleet_log_view_set_hub(FleetLogView *self, FleetLogHub *hub)
 		fleet_log_view_sync_bool_action(self, "record", FALSE);
 	fleet_log_view_detach_hub(self);
 	g_set_object(&self->hub, hub);
+	fleet_log_sources_popover_set_hub(self->sources_popover, hub);
 	self->clear_seq = 0;
 	if (hub != NULL) {
 		self->lines_id = g_signal_connect_object(
@@ -481,8 +468,6 @@ fleet_log_view_set_selected_devices(FleetLogView *self, const gchar *const *devi
 	{
 		g_autofree gchar *first_before = g_strdup(before);
 		g_strfreev(self->selected);
-		g_free(self->serial_id);
-		g_free(self->notice);
 		self->selected = device_ids != NULL ? g_strdupv((gchar **)device_ids) : NULL;
 		/* the merged view of all devices does not depend on the selection */
 		if (self->mode == FLEET_LOG_VIEW_MODE_MERGED_ALL)
@@ -1024,139 +1009,18 @@ fleet_log_view_show_source(FleetLogView *self, FleetLogSource *source)
 	fleet_log_view_rebuild(self);
 }
 
+/* a source the user added from the popover shows at once: its device, or every device */
 static void
-fleet_log_view_sources_error(FleetLogView *self, const gchar *text)
-{
-	gtk_label_set_text(self->sources_error_label, text != NULL ? text : "");
-	gtk_widget_set_visible(GTK_WIDGET(self->sources_error_label), text != NULL);
-}
-
-static void
-fleet_log_view_sources_button_toggled_cb(GtkToggleButton *button, gpointer user_data)
+fleet_log_view_source_added_cb(FleetLogSourcesPopover *popover,
+			       FleetLogSource *source,
+			       gpointer user_data)
 {
 	FleetLogView *self = FLEET_LOG_VIEW(user_data);
-	g_autoptr(GPtrArray) ports = NULL;
-
-	if (!gtk_toggle_button_get_active(button))
-		return;
-	fleet_log_view_sources_error(self, NULL);
-	gtk_combo_box_text_remove_all(self->serial_port_combo);
-	ports = fleet_serial_ports_list(NULL, NULL);
-	for (guint i = 0; i < ports->len; i++) {
-		FleetSerialPort *port = g_ptr_array_index(ports, i);
-		g_autofree gchar *text = fleet_serial_port_describe(port);
-		gtk_combo_box_text_append(self->serial_port_combo, port->path, text);
-	}
-	if (ports->len > 0)
-		gtk_combo_box_set_active(GTK_COMBO_BOX(self->serial_port_combo), 0);
-	gtk_widget_set_sensitive(GTK_WIDGET(self->serial_port_combo), ports->len > 0);
-	gtk_button_set_label(self->syslog_button, self->syslog != NULL ? _("_Stop") : _("_Listen"));
-}
-
-static void
-fleet_log_view_serial_open_button_clicked_cb(GtkButton *button, gpointer user_data)
-{
-	FleetLogView *self = FLEET_LOG_VIEW(user_data);
-	const gchar *path = gtk_combo_box_get_active_id(GTK_COMBO_BOX(self->serial_port_combo));
-	const gchar *baud_text =
-	    gtk_entry_get_text(GTK_ENTRY(gtk_bin_get_child(GTK_BIN(self->serial_open_baud_combo))));
-	g_autoptr(FleetLogSourceSerial) serial = NULL;
-	g_autofree gchar *id = NULL;
-	guint64 baud = 0;
-
-	if (self->hub == NULL)
-		return;
-	if (path == NULL) {
-		fleet_log_view_sources_error(self, _("No USB serial port found"));
+	if (fleet_log_source_get_device_id(source) == NULL) {
+		fleet_log_view_set_mode(self, FLEET_LOG_VIEW_MODE_MERGED_ALL);
 		return;
 	}
-	if (!g_ascii_string_to_unsigned(baud_text, 10, 50, 20000000, &baud, NULL)) {
-		fleet_log_view_sources_error(self, _("The baud rate is not a number"));
-		return;
-	}
-	id = fleet_log_source_serial_id_for_path(path);
-	if (fleet_log_hub_find_source(self->hub, id) == NULL) {
-		serial = fleet_log_source_serial_new(path, (guint)baud, NULL);
-		fleet_log_hub_add_source(self->hub, FLEET_LOG_SOURCE(serial));
-		if (fleet_log_source_get_state(FLEET_LOG_SOURCE(serial)) ==
-		    FLEET_LOG_SOURCE_STATE_FAILED) {
-			fleet_log_view_sources_error(
-			    self, fleet_log_source_get_status(FLEET_LOG_SOURCE(serial)));
-			fleet_log_hub_remove_source(self->hub, FLEET_LOG_SOURCE(serial));
-			return;
-		}
-	}
-	gtk_popover_popdown(self->sources_popover);
-	fleet_log_view_show_source(self, fleet_log_hub_find_source(self->hub, id));
-}
-
-static void
-fleet_log_view_tcp_button_clicked_cb(GtkButton *button, gpointer user_data)
-{
-	FleetLogView *self = FLEET_LOG_VIEW(user_data);
-	const gchar *text = gtk_entry_get_text(self->tcp_entry);
-	g_autoptr(GSocketConnectable) address = NULL;
-	g_autoptr(FleetLogSourceTcp) tcp = NULL;
-	g_autofree gchar *stripped = NULL;
-	g_autofree gchar *id = NULL;
-	const gchar *host;
-	guint16 port;
-
-	if (self->hub == NULL)
-		return;
-	stripped = g_strstrip(g_strdup(text));
-	address = g_network_address_parse(stripped, 23, NULL);
-	if (address == NULL || g_network_address_get_hostname(G_NETWORK_ADDRESS(address)) == NULL) {
-		fleet_log_view_sources_error(self, _("Give an address as host:port"));
-		return;
-	}
-	host = g_network_address_get_hostname(G_NETWORK_ADDRESS(address));
-	port = g_network_address_get_port(G_NETWORK_ADDRESS(address));
-	id = g_strdup_printf("addr:%s:%u", host, (guint)port);
-	if (fleet_log_hub_find_source(self->hub, id) == NULL) {
-		tcp = fleet_log_source_tcp_new(id, host, port);
-		fleet_log_hub_add_source(self->hub, FLEET_LOG_SOURCE(tcp));
-	}
-	gtk_popover_popdown(self->sources_popover);
-	fleet_log_view_show_source(self, fleet_log_hub_find_source(self->hub, id));
-}
-
-static void
-fleet_log_view_tcp_entry_activate_cb(GtkEntry *entry, gpointer user_data)
-{
-	fleet_log_view_tcp_button_clicked_cb(NULL, user_data);
-}
-
-static void
-fleet_log_view_syslog_button_clicked_cb(GtkButton *button, gpointer user_data)
-{
-	FleetLogView *self = FLEET_LOG_VIEW(user_data);
-	guint port = (guint)gtk_spin_button_get_value_as_int(self->syslog_port_spin);
-
-	if (self->hub == NULL)
-		return;
-	if (self->syslog != NULL) {
-		fleet_log_hub_remove_source(self->hub, FLEET_LOG_SOURCE(self->syslog));
-		g_clear_object(&self->syslog);
-		gtk_button_set_label(self->syslog_button, _("_Listen"));
-		return;
-	}
-	self->syslog =
-	    fleet_log_source_syslog_new(NULL, (guint16)port, fleet_log_hub_get_devices(self->hub));
-	fleet_log_hub_add_source(self->hub, FLEET_LOG_SOURCE(self->syslog));
-	if (fleet_log_source_get_state(FLEET_LOG_SOURCE(self->syslog)) ==
-	    FLEET_LOG_SOURCE_STATE_FAILED) {
-		fleet_log_view_sources_error(
-		    self, fleet_log_source_get_status(FLEET_LOG_SOURCE(self->syslog)));
-		fleet_log_hub_remove_source(self->hub, FLEET_LOG_SOURCE(self->syslog));
-		g_clear_object(&self->syslog);
-		return;
-	}
-	fleet_log_view_sources_error(self, NULL);
-	gtk_button_set_label(self->syslog_button, _("_Stop"));
-	gtk_popover_popdown(self->sources_popover);
-	/* syslog brings many devices: the merged view shows them */
-	fleet_log_view_set_mode(self, FLEET_LOG_VIEW_MODE_MERGED_ALL);
+	fleet_log_view_show_source(self, source);
 }
 
 static void
@@ -1256,6 +1120,7 @@ fleet_log_view_class_init(FleetLogViewClass *klass)
 
 	/* the template is in this library's own resource, so the view works in any program */
 	g_type_ensure(FLEET_TYPE_LOG_LINES);
+	g_type_ensure(FLEET_TYPE_LOG_SOURCES_POPOVER);
 	object_class->get_property = fleet_log_view_get_property;
 	object_class->set_property = fleet_log_view_set_property;
 	object_class->dispose = fleet_log_view_dispose;
@@ -1304,12 +1169,6 @@ fleet_log_view_class_init(FleetLogViewClass *klass)
 	gtk_widget_class_bind_template_child(widget_class, FleetLogView, jump_revealer);
 	gtk_widget_class_bind_template_child(widget_class, FleetLogView, status_label);
 	gtk_widget_class_bind_template_child(widget_class, FleetLogView, count_label);
-	gtk_widget_class_bind_template_child(widget_class, FleetLogView, serial_port_combo);
-	gtk_widget_class_bind_template_child(widget_class, FleetLogView, serial_open_baud_combo);
-	gtk_widget_class_bind_template_child(widget_class, FleetLogView, tcp_entry);
-	gtk_widget_class_bind_template_child(widget_class, FleetLogView, syslog_port_spin);
-	gtk_widget_class_bind_template_child(widget_class, FleetLogView, syslog_button);
-	gtk_widget_class_bind_template_child(widget_class, FleetLogView, sources_error_label);
 	gtk_widget_class_bind_template_child(widget_class, FleetLogView, sources_popover);
 	gtk_widget_class_bind_template_callback(widget_class, fleet_log_view_mode_combo_changed_cb);
 	gtk_widget_class_bind_template_callback(widget_class,
@@ -1322,14 +1181,7 @@ fleet_log_view_class_init(FleetLogViewClass *klass)
 	gtk_widget_class_bind_template_callback(widget_class,
 						fleet_log_view_serial_baud_combo_changed_cb);
 	gtk_widget_class_bind_template_callback(widget_class, fleet_log_view_modem_line_toggled_cb);
-	gtk_widget_class_bind_template_callback(widget_class,
-						fleet_log_view_sources_button_toggled_cb);
-	gtk_widget_class_bind_template_callback(widget_class,
-						fleet_log_view_serial_open_button_clicked_cb);
-	gtk_widget_class_bind_template_callback(widget_class, fleet_log_view_tcp_button_clicked_cb);
-	gtk_widget_class_bind_template_callback(widget_class, fleet_log_view_tcp_entry_activate_cb);
-	gtk_widget_class_bind_template_callback(widget_class,
-						fleet_log_view_syslog_button_clicked_cb);
+	gtk_widget_class_bind_template_callback(widget_class, fleet_log_view_source_added_cb);
 	gtk_widget_class_set_css_name(widget_class, "fleet-log-view");
 }
 

@@ -8,7 +8,8 @@
  *     commands on stdin, one per line, each answered by one JSON line on stdout:
  *       select ID…   mode device|merged-all|merged-selected   pause 0|1   timestamps 0|1
  *       colors 0|1   filter TEXT   regex RE   level L   tag T   clear   scroll-up   follow
- *       save FILE    record DIR|-    serial PATH BAUD    reset    state    quit
+ *       save FILE    record DIR|-    serial PATH BAUD    reset    popover-open
+ *       popover-tcp HOST:PORT    popover-syslog PORT    state    quit
  *   log-view-demo --port BASE --count N --bench SECONDS [--headless]
  *     the merged view of every device for SECONDS, then one JSON line: lines taken in, the
  *     latest a 10 ms timer ran (main-loop lateness), resident memory over time, and for
@@ -62,6 +63,60 @@ find_log_area(GtkWidget *widget)
 		}
 	}
 	return NULL;
+}
+
+typedef gboolean (*WidgetMatch)(GtkWidget *widget, gconstpointer data);
+
+static GtkWidget *
+find_widget(GtkWidget *widget, WidgetMatch match, gconstpointer data)
+{
+	if (match(widget, data))
+		return widget;
+	if (GTK_IS_CONTAINER(widget)) {
+		g_autoptr(GList) children = gtk_container_get_children(GTK_CONTAINER(widget));
+		for (GList *l = children; l != NULL; l = l->next) {
+			GtkWidget *found = find_widget(l->data, match, data);
+			if (found != NULL)
+				return found;
+		}
+	}
+	return NULL;
+}
+
+static gboolean
+is_menu_button(GtkWidget *widget, gconstpointer data)
+{
+	return GTK_IS_MENU_BUTTON(widget);
+}
+
+static gboolean
+is_entry_with_placeholder(GtkWidget *widget, gconstpointer data)
+{
+	return GTK_IS_ENTRY(widget) &&
+	       g_strcmp0(gtk_entry_get_placeholder_text(GTK_ENTRY(widget)), data) == 0;
+}
+
+static gboolean
+is_spin_button(GtkWidget *widget, gconstpointer data)
+{
+	return GTK_IS_SPIN_BUTTON(widget);
+}
+
+static gboolean
+is_button_labelled(GtkWidget *widget, gconstpointer data)
+{
+	return GTK_IS_BUTTON(widget) &&
+	       g_strcmp0(gtk_button_get_label(GTK_BUTTON(widget)), data) == 0;
+}
+
+/* the "add a source" popover of the view, opened as a click on its button opens it */
+static GtkWidget *
+open_sources_popover(Demo *d)
+{
+	GtkWidget *button = find_widget(GTK_WIDGET(d->view), is_menu_button, NULL);
+	GtkWidget *popover = GTK_WIDGET(gtk_menu_button_get_popover(GTK_MENU_BUTTON(button)));
+	gtk_popover_popup(GTK_POPOVER(popover));
+	return popover;
 }
 
 /* what a turn of the mouse wheel over the log does, through GTK's event path */
@@ -187,6 +242,20 @@ handle_command(Demo *d, gchar *line)
 		fleet_log_hub_add_source(d->hub, FLEET_LOG_SOURCE(serial));
 		fleet_log_view_set_mode(d->view, FLEET_LOG_VIEW_MODE_DEVICE);
 		fleet_log_view_set_selected_devices(d->view, ids);
+	} else if (g_str_equal(line, "popover-tcp") && arg != NULL) {
+		/* typed into the popover's network field and Enter pressed */
+		GtkWidget *popover = open_sources_popover(d);
+		GtkWidget *entry = find_widget(popover, is_entry_with_placeholder, "host:23");
+		gtk_entry_set_text(GTK_ENTRY(entry), arg);
+		g_signal_emit_by_name(entry, "activate");
+	} else if (g_str_equal(line, "popover-syslog") && arg != NULL) {
+		GtkWidget *popover = open_sources_popover(d);
+		GtkWidget *spin = find_widget(popover, is_spin_button, NULL);
+		GtkWidget *button = find_widget(popover, is_button_labelled, "_Listen");
+		gtk_spin_button_set_value(GTK_SPIN_BUTTON(spin), g_ascii_strtod(arg, NULL));
+		gtk_button_clicked(GTK_BUTTON(button));
+	} else if (g_str_equal(line, "popover-open")) {
+		open_sources_popover(d);
 	} else if (g_str_equal(line, "reset")) {
 		g_action_group_activate_action(
 		    G_ACTION_GROUP(gtk_widget_get_action_group(GTK_WIDGET(d->view), "log")),

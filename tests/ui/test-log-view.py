@@ -4,7 +4,7 @@
 devices on 127.0.0.1: per-device and merged views, filters, pause with the held-back count,
 autoscroll that stops when scrolled up, clear, save, recording, and a reboot of every device
 marked in the log. Screenshots: log-view-device.png, log-view-merged.png, log-view-paused.png,
-log-view-serial.png, log-view-reconnected.png.
+log-view-serial.png, log-view-sources.png, log-view-reconnected.png.
 
 usage: test-log-view.py --demo LOG_VIEW_DEMO --sim ESPFLEET_SIM --out DIR
 """
@@ -233,6 +233,30 @@ def inner(args):
         shot(out, 'log-view-serial')
         os.close(master)
         demo.cmd('mode merged-all')
+
+        # the "add a source" popover: a telnet logger on a port of its own, then syslog
+        srv = socket.socket()
+        srv.bind(('127.0.0.1', 0))
+        srv.listen(1)
+        tport = srv.getsockname()[1]
+        demo.cmd('popover-open')
+        shot(out, 'log-view-sources')
+        demo.cmd(f'popover-tcp 127.0.0.1:{tport}')
+        conn, _ = srv.accept()
+        conn.sendall(b'\xff\xfb\x01telnet logger says hi\r\n')
+        st = demo.wait('the telnet line', lambda s: 'telnet logger says hi' in s['text'])
+        uitest.check(st['mode'] == 0, f"mode {st['mode']} after adding a log port")
+        conn.close()
+        srv.close()
+        sport = free_ports(1)
+        demo.cmd(f'popover-syslog {sport}')
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind(('127.0.0.2', 0))
+        udp.sendto(b'<12>1 - esp-x app - - - low battery', ('127.0.0.1', sport))
+        udp.close()
+        st = demo.wait('the syslog line', lambda s: '127.0.0.2' in s['text']
+                       and 'app: low battery' in s['text'])
+        uitest.check(st['mode'] == 1, f"mode {st['mode']} after starting syslog")
 
         # clear, then every device reboots: marked, reconnected, booting again
         st = demo.cmd('clear')
