@@ -760,7 +760,12 @@ fleet_window_delete_event(GtkWidget *widget, GdkEventAny *event)
 	gtk_style_context_add_class(gtk_widget_get_style_context(gtk_dialog_get_widget_for_response(
 					GTK_DIALOG(dialog), GTK_RESPONSE_REJECT)),
 				    "destructive-action");
+	gtk_style_context_add_class(gtk_widget_get_style_context(gtk_dialog_get_widget_for_response(
+					GTK_DIALOG(dialog), GTK_RESPONSE_ACCEPT)),
+				    "suggested-action");
 	gtk_dialog_set_default_response(GTK_DIALOG(dialog), GTK_RESPONSE_ACCEPT);
+	/* not shown on the dialog itself; window lists and tests find it by it */
+	gtk_window_set_title(GTK_WINDOW(dialog), _("Updates are still running"));
 	g_signal_connect_object(dialog, "response", G_CALLBACK(fleet_window_close_response_cb),
 				self, 0);
 	gtk_widget_show(dialog);

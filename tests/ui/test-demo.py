@@ -196,7 +196,25 @@ def inner(args):
         check(len(report_json['devices']) == 4 and all(
             d['new_version'] == '1.1.0' for d in report_json['devices']), 'JSON: %r' % report_json)
 
-        rc = app.quit()
+        # closing the window during a batch asks; "finish in the background" (the default
+        # answer) closes it and the app holds on until the batch is over
+        number = batch_number(app) + 1
+        app.activate('update')
+        app.wait('batch %d running' % number, lambda: (
+            lambda b: b['number'] == number and b['running'])(app.state('batch')), 30, 0.02)
+        app.activate('quit')
+        app.wait('the question', lambda: uitest.app_window_geometry(
+            'Updates are still running'), 10)
+        uitest.screenshot(shots, 'close-during-batch', window='Updates are still running')
+        if uitest.press_key():
+            app.wait('the main window to close', lambda: uitest.app_window_geometry() is None,
+                     10)
+            check(app.state('batch')['running'], 'the batch stopped with the window')
+            rc = app.proc.wait(timeout=120)
+        else:
+            log('closing during a batch: not tested (needs libXtst)')
+            app.wait('batch %d' % number, lambda: app.state('batch')['finished'], 120)
+            rc = app.quit()
         check(rc == 0, 'espfleet exited with %d' % rc)
         # the simulators and their files went with the app
         check(not os.path.exists(demo_dir), 'the demo directory %s is left' % demo_dir)

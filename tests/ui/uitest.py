@@ -245,6 +245,35 @@ def park_pointer():
     x11.XCloseDisplay(display)
 
 
+def press_key(keysym=0xFF0D):
+    """one key press and release through XTest to the focused window (default: Return);
+    False when libXtst is missing"""
+    import ctypes
+    import ctypes.util
+    x11 = ctypes.CDLL(ctypes.util.find_library('X11') or 'libX11.so.6')
+    name = ctypes.util.find_library('Xtst')
+    if name is None:
+        return False
+    tst = ctypes.CDLL(name)
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XKeysymToKeycode.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
+    x11.XKeysymToKeycode.restype = ctypes.c_ubyte
+    x11.XFlush.argtypes = [ctypes.c_void_p]
+    x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    tst.XTestFakeKeyEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int,
+                                      ctypes.c_ulong]
+    display = x11.XOpenDisplay(None)
+    try:
+        code = x11.XKeysymToKeycode(display, keysym)
+        tst.XTestFakeKeyEvent(display, code, 1, 0)
+        tst.XTestFakeKeyEvent(display, code, 0, 0)
+        x11.XFlush(display)
+    finally:
+        x11.XCloseDisplay(display)
+    return True
+
+
 def grab_screen():
     """the screen as a PPM image; ImageMagick's import, not xwd -root, which leaves out the
     ARGB windows GTK gives its dialogs (they come out black)"""
