@@ -1399,6 +1399,8 @@ fleet_application_force_change_cb(GSimpleAction *action, GVariant *value, gpoint
 					GTK_DIALOG(dialog), GTK_RESPONSE_ACCEPT)),
 				    "destructive-action");
 	gtk_dialog_set_default_response(GTK_DIALOG(dialog), GTK_RESPONSE_CANCEL);
+	/* not shown on the dialog itself; window lists and tests find it by it */
+	gtk_window_set_title(GTK_WINDOW(dialog), _("Send the image to incompatible devices?"));
 	g_signal_connect_object(dialog, "response", G_CALLBACK(fleet_application_force_confirm_cb),
 				self, 0);
 	gtk_widget_show(dialog);

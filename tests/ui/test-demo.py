@@ -91,6 +91,17 @@ def inner(args):
         check(not app.enabled('update'), 'Update is enabled with nothing ticked')
         shot = uitest.screenshot(shots, 'demo-fleet')
 
+        # forcing warns first; the default answer keeps the refused device out
+        app.set_state('force', 'true')
+        app.wait('the force warning', lambda: uitest.app_window_geometry(
+            'Send the image to incompatible devices?'), 10)
+        uitest.screenshot(shots, 'force-warning',
+                          window='Send the image to incompatible devices?')
+        if uitest.press_key():
+            app.wait('the warning to close', lambda: uitest.app_window_geometry(
+                'Send the image to incompatible devices?') is None, 10)
+            check(not app.bool_state('force'), 'the default answer forced the batch')
+
         # the refused device cannot be ticked, the others can
         app.activate('select-devices', gv_strv(list(ids.values())))
         app.wait('four ticked', lambda: sorted(d['name'] for d in app.devices()

@@ -178,6 +178,17 @@ class App:
     def state(self, name):
         return action_state(name)
 
+    def set_state(self, name, value):
+        """asks for a new state of the stateful app.<name> (GVariant text @value)"""
+        self.alive()
+        gdbus('--dest', APP_ID, '--object-path', OBJECT_PATH,
+              '--method', 'org.gtk.Actions.SetState', name, '<%s>' % value, '{}')
+
+    def bool_state(self, name):
+        out = gdbus('--dest', APP_ID, '--object-path', OBJECT_PATH,
+                    '--method', 'org.gtk.Actions.Describe', name)
+        return '[<true>]' in out
+
     def enabled(self, name):
         out = gdbus('--dest', APP_ID, '--object-path', OBJECT_PATH,
                     '--method', 'org.gtk.Actions.Describe', name)
