@@ -375,6 +375,11 @@ fleet_log_view_update_status(FleetLogView *self)
 		g_autofree gchar *what = fleet_log_source_describe(source);
 		const gchar *detail = fleet_log_source_get_status(source);
 		status = detail != NULL ? g_strdup_printf("%s — %s", what, detail) : g_strdup(what);
+	} else if (self->hub != NULL && self->mode == FLEET_LOG_VIEW_MODE_DEVICE &&
+		   fleet_log_view_current_device(self) != NULL) {
+		/* nothing streams this device's log: say why the view stays empty */
+		status = g_strdup(_("No log stream for this device: it announces no log port "
+				    "(the + button adds a serial port, a log port or syslog)"));
 	} else if (self->hub != NULL && fleet_log_view_merged(self)) {
 		g_auto(GStrv) ids = fleet_log_hub_dup_device_ids(self->hub);
 		guint n = g_strv_length(ids);
