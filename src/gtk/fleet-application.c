@@ -377,6 +377,7 @@ fleet_application_devices_json(FleetApplication *self)
 	g_autoptr(JsonBuilder) builder = json_builder_new();
 	GListModel *model = G_LIST_MODEL(self->store);
 	guint n = g_list_model_get_n_items(model);
+	FleetWindow *window = fleet_application_get_window(self);
 
 	json_builder_begin_array(builder);
 	for (guint i = 0; i < n; i++) {
@@ -396,6 +397,9 @@ fleet_application_devices_json(FleetApplication *self)
 		json_builder_add_boolean_value(builder, fleet_device_get_online(device));
 		json_builder_set_member_name(builder, "checked");
 		json_builder_add_boolean_value(builder, fleet_device_item_get_checked(item));
+		json_builder_set_member_name(builder, "shown");
+		json_builder_add_boolean_value(builder, window != NULL &&
+							    fleet_window_shows_item(window, item));
 		fleet_application_json_string(builder, "verdict",
 					      fleet_application_verdict_id(item));
 		fleet_application_json_string(builder, "password",
@@ -2109,6 +2113,13 @@ fleet_application_get_store(FleetApplication *self)
 {
 	g_return_val_if_fail(FLEET_IS_APPLICATION(self), NULL);
 	return self->store;
+}
+
+void
+fleet_application_update_state(FleetApplication *self)
+{
+	g_return_if_fail(FLEET_IS_APPLICATION(self));
+	fleet_application_queue_state(self);
 }
 
 gboolean

@@ -27,5 +27,8 @@ gboolean
 fleet_application_get_batch_running(FleetApplication *self);
 void
 fleet_application_open_file(FleetApplication *self, GFile *file);
+/* the window's view changed (filters, selection): the exported states follow */
+void
+fleet_application_update_state(FleetApplication *self);
 
 G_END_DECLS

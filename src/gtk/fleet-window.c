@@ -298,8 +298,11 @@ fleet_window_update_counts(FleetWindow *self)
 static void
 fleet_window_refilter(FleetWindow *self)
 {
+	GtkApplication *application = gtk_window_get_application(GTK_WINDOW(self));
 	gtk_list_box_invalidate_filter(self->list_box);
 	fleet_window_update_counts(self);
+	if (application != NULL)
+		fleet_application_update_state(FLEET_APPLICATION(application));
 }
 
 static void
@@ -967,6 +970,17 @@ fleet_window_init(FleetWindow *self)
 
 	g_action_map_add_action_entries(G_ACTION_MAP(self), fleet_window_actions,
 					G_N_ELEMENTS(fleet_window_actions), self);
+	/* the quick filters as window actions too (keyboard, menus, tests) */
+	{
+		const gchar *names[] = {"filter-online", "filter-outdated", "filter-compatible"};
+		GtkToggleButton *buttons[] = {self->online_filter, self->outdated_filter,
+					      self->compatible_filter};
+		for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+			g_autoptr(GPropertyAction) action =
+			    g_property_action_new(names[i], buttons[i], "active");
+			g_action_map_add_action(G_ACTION_MAP(self), G_ACTION(action));
+		}
+	}
 	/* the image report pane has nothing to show before an image is chosen */
 	g_simple_action_set_enabled(
 	    G_SIMPLE_ACTION(g_action_map_lookup_action(G_ACTION_MAP(self), "show-report")), FALSE);
@@ -1252,6 +1266,14 @@ fleet_window_select_device(FleetWindow *self, const gchar *device_id)
 		}
 	}
 	return FALSE;
+}
+
+gboolean
+fleet_window_shows_item(FleetWindow *self, FleetDeviceItem *item)
+{
+	g_return_val_if_fail(FLEET_IS_WINDOW(self), FALSE);
+	g_return_val_if_fail(FLEET_IS_DEVICE_ITEM(item), FALSE);
+	return fleet_window_item_visible(self, item);
 }
 
 gchar *

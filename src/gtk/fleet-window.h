@@ -6,6 +6,7 @@
 
 #include "fleet-application.h"
 #include "fleet-batch-bar.h"
+#include "fleet-device-item.h"
 #include "fleet-discovery.h"
 #include "fleet-image.h"
 
@@ -46,6 +47,9 @@ fleet_window_get_selected_device(FleetWindow *self);
 /* selects a device's row, as a click would; FALSE when there is no such row */
 gboolean
 fleet_window_select_device(FleetWindow *self, const gchar *device_id);
+/* whether the search and the filters let @item's row show */
+gboolean
+fleet_window_shows_item(FleetWindow *self, FleetDeviceItem *item);
 /* "" or the text of the transcript pane (tests read it) */
 gchar *
 fleet_window_get_transcript_text(FleetWindow *self);

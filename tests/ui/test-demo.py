@@ -91,6 +91,21 @@ def inner(args):
         check(not app.enabled('update'), 'Update is enabled with nothing ticked')
         shot = uitest.screenshot(shots, 'demo-fleet')
 
+        # search (Ctrl+F, typing, Escape) and a quick filter decide which rows show
+        def shown():
+            return sorted(d['name'] for d in app.devices() if d['shown'])
+        app.wait('every row shown', lambda: len(shown()) == 5, 10)
+        if uitest.press_key(ord('f'), modifiers=[uitest.CONTROL]):
+            uitest.type_text('8266')
+            app.wait('the search result', lambda: shown() == ['demo-esp8266-1'], 10)
+            uitest.screenshot(shots, 'search')
+            uitest.press_key(uitest.ESCAPE)
+            app.wait('the search to end', lambda: len(shown()) == 5, 10)
+        app.set_window_state('filter-compatible', 'true')
+        app.wait('only compatible rows', lambda: shown() == esp32, 10)
+        app.set_window_state('filter-compatible', 'false')
+        app.wait('every row again', lambda: len(shown()) == 5, 10)
+
         # forcing warns first; the default answer keeps the refused device out
         app.set_state('force', 'true')
         app.wait('the force warning', lambda: uitest.app_window_geometry(

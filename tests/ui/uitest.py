@@ -256,9 +256,19 @@ def park_pointer():
     x11.XCloseDisplay(display)
 
 
-def press_key(keysym=0xFF0D):
-    """one key press and release through XTest to the focused window (default: Return);
-    False when libXtst is missing"""
+CONTROL = 0xFFE3
+ESCAPE = 0xFF1B
+
+
+def type_text(text):
+    """types ASCII letters, digits and '-' through XTest"""
+    for c in text:
+        press_key(ord(c))
+
+
+def press_key(keysym=0xFF0D, modifiers=()):
+    """one key press and release through XTest to the focused window (default: Return),
+    with @modifiers (keysyms) held down; False when libXtst is missing"""
     import ctypes
     import ctypes.util
     x11 = ctypes.CDLL(ctypes.util.find_library('X11') or 'libX11.so.6')
@@ -276,9 +286,14 @@ def press_key(keysym=0xFF0D):
                                       ctypes.c_ulong]
     display = x11.XOpenDisplay(None)
     try:
+        mods = [x11.XKeysymToKeycode(display, m) for m in modifiers]
+        for m in mods:
+            tst.XTestFakeKeyEvent(display, m, 1, 0)
         code = x11.XKeysymToKeycode(display, keysym)
         tst.XTestFakeKeyEvent(display, code, 1, 0)
         tst.XTestFakeKeyEvent(display, code, 0, 0)
+        for m in reversed(mods):
+            tst.XTestFakeKeyEvent(display, m, 0, 0)
         x11.XFlush(display)
     finally:
         x11.XCloseDisplay(display)
