@@ -19,7 +19,6 @@ struct _FleetTranscriptView {
 	guint n_lines;
 	GtkTextMark *end_mark;
 	guint scroll_id;
-	gboolean follow; /* new lines scroll into view; off while the user reads further up */
 
 	GtkLabel *source_label;
 	GtkButton *copy_button;
@@ -37,23 +36,22 @@ fleet_transcript_view_buffer(FleetTranscriptView *self)
 	return gtk_text_view_get_buffer(self->text_view);
 }
 
-/* the end is in view (or nothing scrolls yet) */
+/* the last line is (at least partly) in view: the reader follows the end. Measured on the
+ * text, not on the adjustment, which the view itself moves while it lays lines out */
 static gboolean
 fleet_transcript_view_at_end(FleetTranscriptView *self)
 {
-	GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment(self->scroll);
-	return gtk_adjustment_get_value(adj) + gtk_adjustment_get_page_size(adj) >=
-	       gtk_adjustment_get_upper(adj) - 4.0;
-}
+	GdkRectangle visible;
+	GtkTextIter end;
+	gint y = 0;
+	gint height = 0;
 
-/* scrolling up stops following new lines, scrolling back to the end resumes it; growing
- * text does not move the value, so it never turns following off */
-static void
-fleet_transcript_view_value_changed_cb(GtkAdjustment *adj, gpointer user_data)
-{
-	FleetTranscriptView *self = FLEET_TRANSCRIPT_VIEW(user_data);
-	if (self->scroll_id == 0)
-		self->follow = fleet_transcript_view_at_end(self);
+	if (!gtk_widget_get_realized(GTK_WIDGET(self->text_view)))
+		return TRUE;
+	gtk_text_view_get_visible_rect(self->text_view, &visible);
+	gtk_text_buffer_get_end_iter(fleet_transcript_view_buffer(self), &end);
+	gtk_text_view_get_line_yrange(self->text_view, &end, &y, &height);
+	return y <= visible.y + visible.height;
 }
 
 static void
@@ -128,20 +126,24 @@ fleet_transcript_view_set_lines(FleetTranscriptView *self, GPtrArray *lines)
 	fleet_transcript_view_insert(self, lines, 0);
 	gtk_stack_set_visible_child_name(self->stack, "text");
 	gtk_widget_set_sensitive(GTK_WIDGET(self->copy_button), self->n_lines > 0);
-	self->follow = TRUE;
 	fleet_transcript_view_scroll_to_end(self);
 }
 
 void
 fleet_transcript_view_append_lines(FleetTranscriptView *self, GPtrArray *lines, guint from)
 {
+	gboolean follow;
+
 	g_return_if_fail(FLEET_IS_TRANSCRIPT_VIEW(self));
 	if (lines == NULL || from >= lines->len)
 		return;
+	/* a reader who scrolled up stays where they are; one at the end follows new lines
+	 * (a scroll to the end still pending counts as being there) */
+	follow = self->scroll_id != 0 || fleet_transcript_view_at_end(self);
 	fleet_transcript_view_insert(self, lines, from);
 	gtk_stack_set_visible_child_name(self->stack, "text");
 	gtk_widget_set_sensitive(GTK_WIDGET(self->copy_button), TRUE);
-	if (self->follow)
+	if (follow)
 		fleet_transcript_view_scroll_to_end(self);
 }
 
@@ -209,9 +211,6 @@ fleet_transcript_view_init(FleetTranscriptView *self)
 	GtkTextIter end;
 
 	gtk_widget_init_template(GTK_WIDGET(self));
-	self->follow = TRUE;
-	g_signal_connect_object(gtk_scrolled_window_get_vadjustment(self->scroll), "value-changed",
-				G_CALLBACK(fleet_transcript_view_value_changed_cb), self, 0);
 	gtk_text_buffer_get_end_iter(fleet_transcript_view_buffer(self), &end);
 	self->end_mark =
 	    gtk_text_buffer_create_mark(fleet_transcript_view_buffer(self), NULL, &end, FALSE);

@@ -344,6 +344,21 @@ fleet_window_set_result_filter(FleetWindow *self, gint phase)
 	fleet_window_refilter(self);
 }
 
+/* the end-of-batch summary's buttons: only the devices with this result ("" for all) */
+static void
+fleet_window_filter_result_cb(GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+	FleetWindow *self = FLEET_WINDOW(user_data);
+	const gchar *id = g_variant_get_string(parameter, NULL);
+	gint phase = -1;
+
+	for (gint p = FLEET_JOB_PHASE_QUEUED; p <= FLEET_JOB_PHASE_CANCELLED; p++) {
+		if (g_strcmp0(fleet_job_phase_to_id((FleetJobPhase)p), id) == 0)
+			phase = p;
+	}
+	fleet_window_set_result_filter(self, phase);
+}
+
 static void
 fleet_window_result_filter_button_clicked_cb(GtkButton *button, gpointer user_data)
 {
@@ -695,6 +710,7 @@ static const GActionEntry fleet_window_actions[] = {
     {"row-forget-password", fleet_window_row_forget_password_cb, NULL, NULL, NULL, {0}},
     {"row-remove", fleet_window_row_remove_cb, NULL, NULL, NULL, {0}},
     {"show-report", NULL, NULL, "false", fleet_window_show_report_cb, {0}},
+    {"filter-result", fleet_window_filter_result_cb, "s", NULL, NULL, {0}},
 };
 
 /* ---------------------------------------------------------------------------------------
@@ -1139,14 +1155,6 @@ fleet_window_set_batch_running(FleetWindow *self, gboolean running)
 	}
 }
 
-static void
-fleet_window_summary_button_clicked_cb(GtkButton *button, gpointer user_data)
-{
-	FleetWindow *self = FLEET_WINDOW(user_data);
-	gint phase = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(button), "fleet-phase"));
-	fleet_window_set_result_filter(self, phase);
-}
-
 /* "18 verified" as plural-aware text */
 static gchar *
 fleet_window_summary_text(FleetJobPhase phase, guint n)
@@ -1204,9 +1212,9 @@ fleet_window_show_summary(FleetWindow *self, const guint *counts, guint n_counts
 		gtk_button_set_relief(GTK_BUTTON(button), GTK_RELIEF_NONE);
 		/* TRANSLATORS: tooltip of a summary button */
 		gtk_widget_set_tooltip_text(button, _("Show only these devices"));
-		g_object_set_data(G_OBJECT(button), "fleet-phase", GINT_TO_POINTER(order[i]));
-		g_signal_connect_object(
-		    button, "clicked", G_CALLBACK(fleet_window_summary_button_clicked_cb), self, 0);
+		gtk_actionable_set_action_name(GTK_ACTIONABLE(button), "win.filter-result");
+		gtk_actionable_set_action_target(GTK_ACTIONABLE(button), "s",
+						 fleet_job_phase_to_id(order[i]));
 		gtk_style_context_add_class(gtk_widget_get_style_context(button),
 					    "fleet-summary-item");
 		if (order[i] == FLEET_JOB_PHASE_FAILED || order[i] == FLEET_JOB_PHASE_ROLLED_BACK) {

@@ -192,7 +192,14 @@ def inner(args):
         wait_results(app, plain, {'cancelled', 'verified'}, 5)
         check(batch['counts'].get('cancelled', 0) >= 1, 'nothing was cancelled: %r' % batch)
         check('failed' not in batch['counts'], 'cancelling failed devices: %r' % batch)
+        # the summary's "N cancelled" shows only those devices
+        cancelled = sorted(d['name'] for d in app.devices() if d['result'] == 'cancelled')
+        app.activate_window('filter-result', gv_str('cancelled'))
+        app.wait('only the cancelled rows', lambda: sorted(
+            d['name'] for d in app.devices() if d['shown']) == cancelled, 10)
         uitest.screenshot(shots, 'cancelled')
+        app.activate_window('filter-result', gv_str(''))
+        app.wait('every row again', lambda: all(d['shown'] for d in app.devices()), 10)
         check(app.enabled('retry-failed'), 'Retry Failed is not offered')
         batch = run_batch(app, 'retry-failed')
         check(set(batch['counts']) <= {'verified'}, 'after the retry: %r' % batch)
@@ -221,6 +228,16 @@ def inner(args):
             report_json = json.load(f)
         check(len(report_json['devices']) == 4 and all(
             d['new_version'] == '1.1.0' for d in report_json['devices']), 'JSON: %r' % report_json)
+
+        # the row menu's "Forget Password" empties the keyring for that device; "Remove
+        # Device" takes a device added by address off the list
+        app.activate('forget-password', gv_str(ids['demo-locked-1']))
+        app.wait('the password forgotten', lambda: app.by_name()['demo-locked-1']['password']
+                 == 'none', 10)
+        check(uitest.keyring_secret({'device': ids['demo-locked-1'], 'protocol': 'espota'})
+              is None, 'the keyring still holds the password')
+        app.activate('remove-device', gv_str(ids['demo-esp8266-1']))
+        app.wait('the device removed', lambda: 'demo-esp8266-1' not in app.by_name(), 10)
 
         # closing the window during a batch asks; "finish in the background" (the default
         # answer) closes it and the app holds on until the batch is over
