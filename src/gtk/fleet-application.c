@@ -28,6 +28,7 @@
 #include "fleet-discovery.h"
 #include "fleet-job-queue.h"
 #include "fleet-latency-probe.h"
+#include "fleet-log-source-jobs.h"
 #include "fleet-password-dialog.h"
 #include "fleet-preferences.h"
 #include "fleet-transport-espota.h"
@@ -69,6 +70,7 @@ struct _FleetApplication {
 	FleetDiscovery *discovery;
 	FleetCredentials *credentials;
 	FleetJobQueue *queue;
+	FleetLogHub *log_hub;
 	FleetDeviceStore *store;
 
 	/* a batch */
@@ -1032,6 +1034,9 @@ fleet_application_password_response_cb(GtkDialog *dialog, gint response, gpointe
 
 	if (response == GTK_RESPONSE_OK)
 		password = g_strdup(fleet_password_dialog_get_password(password_dialog));
+	/* a password a device echoes into its log never shows there */
+	if (password != NULL && password[0] != '\0')
+		fleet_log_hub_add_secret(self->log_hub, password);
 	/* the answer may start the upload at once, which changes the job's phase */
 	fleet_application_close_password_dialog(self);
 
@@ -1931,6 +1936,13 @@ fleet_application_startup(GApplication *application)
 	fleet_application_apply_settings(self);
 	self->store = fleet_device_store_new(self->devices);
 
+	/* live logs: every device that announces a log port, and the update transcripts */
+	self->log_hub = fleet_log_hub_new();
+	g_settings_bind(self->settings, "log-ring-lines", self->log_hub, "ring-lines",
+			G_SETTINGS_BIND_GET);
+	fleet_log_hub_set_devices(self->log_hub, self->devices, TRUE);
+	fleet_log_hub_add_source(self->log_hub, FLEET_LOG_SOURCE(fleet_log_source_jobs_new(self->queue)));
+
 	g_action_map_add_action_entries(G_ACTION_MAP(self), fleet_application_actions,
 					G_N_ELEMENTS(fleet_application_actions), self);
 	fleet_application_set_accels(self, "app.open", "<Primary>o");
@@ -2063,6 +2075,7 @@ fleet_application_dispose(GObject *object)
 	g_clear_object(&self->demo);
 	g_clear_object(&self->latency);
 	g_clear_object(&self->store);
+	g_clear_object(&self->log_hub);
 	g_clear_object(&self->queue);
 	g_clear_object(&self->discovery);
 	g_clear_object(&self->credentials);
@@ -2099,6 +2112,13 @@ fleet_application_init(FleetApplication *self)
 	g_queue_init(&self->password_jobs);
 	self->probes = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	g_application_add_main_option_entries(G_APPLICATION(self), entries);
+}
+
+FleetLogHub *
+fleet_application_get_log_hub(FleetApplication *self)
+{
+	g_return_val_if_fail(FLEET_IS_APPLICATION(self), NULL);
+	return self->log_hub;
 }
 
 GSettings *

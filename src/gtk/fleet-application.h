@@ -9,6 +9,7 @@
 
 #include "fleet-device-store.h"
 #include "fleet-image.h"
+#include "fleet-log-hub.h"
 
 G_BEGIN_DECLS
 
@@ -22,6 +23,9 @@ fleet_application_get_settings(FleetApplication *self);
 /* the rows of the device list */
 FleetDeviceStore *
 fleet_application_get_store(FleetApplication *self);
+/* every device's live log (TCP log streams, update transcripts) for the log view */
+FleetLogHub *
+fleet_application_get_log_hub(FleetApplication *self);
 /* TRUE while a batch of updates runs */
 gboolean
 fleet_application_get_batch_running(FleetApplication *self);

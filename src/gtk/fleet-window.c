@@ -11,6 +11,7 @@
 #include "fleet-device-row.h"
 #include "fleet-device-store.h"
 #include "fleet-image-report.h"
+#include "fleet-log-view.h"
 #include "fleet-transcript-view.h"
 
 /*
@@ -87,6 +88,8 @@ struct _FleetWindow {
 	GtkLabel *empty_problem;
 	GtkLabel *empty_hints;
 	FleetTranscriptView *transcript;
+	GtkNotebook *bottom_notebook;
+	GtkWidget *log_view;
 	GtkRevealer *report_revealer;
 	GtkScrolledWindow *report_scroll;
 	FleetImageReport *report;
@@ -451,6 +454,14 @@ fleet_window_show_item(FleetWindow *self, FleetDeviceItem *item)
 		g_signal_connect_object(item, "changed",
 					G_CALLBACK(fleet_window_shown_item_changed_cb), self, 0);
 	fleet_window_sync_transcript(self);
+	/* the log pane follows the selected row */
+	if (self->log_view != NULL) {
+		const gchar *ids[] = {
+		    item != NULL ? fleet_device_get_id(fleet_device_item_get_device(item)) : NULL,
+		    NULL};
+		fleet_log_view_set_selected_devices(FLEET_LOG_VIEW(self->log_view),
+						    item != NULL ? ids : NULL);
+	}
 }
 
 static void
@@ -957,6 +968,7 @@ fleet_window_class_init(FleetWindowClass *klass)
 	gtk_widget_class_bind_template_child(widget_class, FleetWindow, empty_problem);
 	gtk_widget_class_bind_template_child(widget_class, FleetWindow, empty_hints);
 	gtk_widget_class_bind_template_child(widget_class, FleetWindow, transcript);
+	gtk_widget_class_bind_template_child(widget_class, FleetWindow, bottom_notebook);
 	gtk_widget_class_bind_template_child(widget_class, FleetWindow, report_revealer);
 	gtk_widget_class_bind_template_child(widget_class, FleetWindow, report_scroll);
 	gtk_widget_class_bind_template_child(widget_class, FleetWindow, report);
@@ -1301,6 +1313,17 @@ fleet_window_new(FleetApplication *application)
 	self->settings = g_object_ref(fleet_application_get_settings(application));
 	self->store = g_object_ref(fleet_application_get_store(application));
 	fleet_window_load_state(self);
+
+	/* the live log viewer, a page beside the transcript; its actions as "log.*" */
+	self->log_view = fleet_log_view_new();
+	fleet_log_view_set_hub(FLEET_LOG_VIEW(self->log_view),
+			       fleet_application_get_log_hub(application));
+	gtk_widget_show(self->log_view);
+	gtk_notebook_append_page(self->bottom_notebook, self->log_view,
+				 gtk_label_new(_("Device Log")));
+	gtk_notebook_set_current_page(self->bottom_notebook, 0);
+	gtk_widget_insert_action_group(GTK_WIDGET(self), "log",
+				       gtk_widget_get_action_group(self->log_view, "log"));
 	g_signal_connect_object(self->settings, "changed::recent-images",
 				G_CALLBACK(fleet_window_recent_changed_cb), self, 0);
 	fleet_window_update_recent(self);
