@@ -4,8 +4,9 @@
 
 usage: bench-espota.py BUILD_DIR
 
-One simulated device in a network namespace behind tc netem (RTT 2, 20, 50 ms at
-20 Mbit/s), a 1 MB image, simulator flash "fast" and "realistic". For each case espfleet
+One simulated device in a network namespace behind a shaped link (RTT 2, 20, 50 ms at
+20 Mbit/s; tc netem, or the userspace shaper tests/lan/shaper.py where the kernel has no
+netem), a 1 MB image, simulator flash "fast" and "realistic". For each case espfleet
 pushes with its bounded in-flight window and with --stop-and-wait (one 1460-byte chunk per
 acknowledgement, what espota.py does), three runs each, median. Prints KB/s, the ratio
 between the two modes and the ratio to the limit: min(link rate, simulated flash rate).
@@ -22,6 +23,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lan"))
+import common  # noqa: E402
 import lan  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1])
@@ -87,7 +89,7 @@ def main():
             print(f"SKIP: {path} is not built")
             return 0
     with lan.Lan() as L:
-        dev = L.add_device()
+        dev = L.add_device(shaped=True)
         rows = []
         for speed in ["fast", "realistic"]:
             L.stop_device_procs(dev)
@@ -108,8 +110,14 @@ def main():
                         size = esp32_image(image, IMAGE_SIZE, f"9.{rtt}.{run}")
                         opts = ["--stop-and-wait"] if mode == "stop-and-wait" else []
                         times.append(push(L, image, *opts))
-                        # the device reboots into the new image; let it come back
-                        time.sleep(0.6)
+                        # the device reboots into the new image and refuses updates until it
+                        # has confirmed it (--confirm-after): wait for that, not a fixed time
+                        version = f"9.{rtt}.{run}"
+                        info = common.wait_info(L, dev.address,
+                                                lambda i, v=version: i.get("version") == v
+                                                and i.get("running_state") == "valid")
+                        if info is None or info.get("running_state") != "valid":
+                            raise RuntimeError(f"{version} never confirmed itself: {info}")
                     results[mode] = size / statistics.median(times) / 1000.0
                 limit = min(LINK_RATE, flash_limit(size, speed)) / 1000.0
                 rows.append((speed, rtt, results["streaming"], results["stop-and-wait"],
@@ -117,7 +125,8 @@ def main():
                              results["streaming"] / limit, limit))
         print()
         print(f"espota, {IMAGE_SIZE // 1000} kB image, 20 Mbit/s link, median of {RUNS} runs "
-              f"({time.strftime('%Y-%m-%d')}, {os.uname().machine}, {os.cpu_count()} cores)")
+              f"({time.strftime('%Y-%m-%d')}, {os.uname().machine}, {os.cpu_count()} cores, "
+              f"link shaped by {'tc netem' if dev.shaper is None else 'shaper.py'})")
         print(f"{'flash':<10} {'RTT':>5} {'streaming':>11} {'stop&wait':>11} {'ratio':>7} "
               f"{'of limit':>9} {'limit':>10}")
         for speed, rtt, s, w, ratio, of_limit, limit in rows:

@@ -3,12 +3,16 @@
 
 One namespace "lan" holds a bridge (198.18.0.1/15), a private D-Bus system bus and a real
 avahi-daemon for the app side; every simulated device gets a namespace of its own with an
-address in 198.18.0.0/15, joined to the bridge by a veth pair, optionally shaped with tc
-netem. Nothing is started in the root namespace and nothing leaves these namespaces.
+address in 198.18.0.0/15, joined to the bridge by a veth pair. A shaped link (delay, rate,
+loss) uses tc netem on both ends when the kernel has netem; otherwise the device's eth0 and
+its bridge port are two TAP devices with the userspace shaper (shaper.py) moving the frames
+between them. Nothing is started in the root namespace and nothing leaves these namespaces.
 
     with Lan() as lan:
         dev = lan.add_device()
         lan.start_sim(dev, ["--name", "esp-lab-1", ...])
+        far = lan.add_device(shaped=True)
+        lan.shape(far, delay_ms=10, rate="20mbit", loss="1%")
         out = lan.run(["espfleet-cli", "discover", "--json"])
 
 Every process and namespace is removed on exit, also when a test fails or is interrupted.
@@ -16,9 +20,11 @@ Tests that cannot run (not root, a tool missing) call skip(reason), which exits 
 """
 
 import atexit
+import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +33,10 @@ import time
 SKIP = 77
 NET_PREFIX = "198.18"
 REQUIRED_TOOLS = ["ip", "tc", "dbus-daemon", "avahi-daemon", "unshare", "mount"]
+SHAPER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "shaper.py")
+# "netem" or "userspace" forces a shaper (e.g. to test shaper.py on a kernel with netem)
+SHAPER_ENV = "ESPFLEET_LAN_SHAPER"
+_netem = None  # whether tc netem works here, probed once per process
 
 
 def skip(reason):
@@ -86,9 +96,11 @@ class Device:
     def __init__(self, index, ns, veth, address):
         self.index = index
         self.ns = ns
-        self.veth = veth  # bridge side, in the lan namespace
+        self.veth = veth  # the bridge port in the lan namespace: a veth end, or a TAP if shaper
         self.address = address
         self.procs = []
+        self.shaper = None  # the userspace shaper between eth0 and the bridge port, if any
+        self.control = None  # its control socket
 
 
 class Lan:
@@ -246,7 +258,10 @@ class Lan:
 
     # -- devices ---------------------------------------------------------------------
 
-    def add_device(self, address=None):
+    def add_device(self, address=None, shaped=False):
+        """A device namespace on the bridge. shaped=True: the link will be given to shape()
+        (without netem it is built through the userspace shaper right away, unshaped until
+        shape() says otherwise, so shape() never has to rebuild it under running programs)."""
         i = self._next_index
         self._next_index += 1
         ns = f"efdev{self.tag}-{i}"
@@ -256,15 +271,80 @@ class Lan:
         dev = Device(i, ns, veth, address)
         self.devices.append(dev)
         self._sh("ip", "-n", ns, "link", "set", "lo", "up")
-        self._sh("ip", "link", "add", veth, "netns", self.lan_ns, "type", "veth", "peer", "name",
-                 "eth0", "netns", ns)
-        self._sh("ip", "-n", self.lan_ns, "link", "set", veth, "master", "br0")
-        self._sh("ip", "-n", self.lan_ns, "link", "set", veth, "up")
-        self._sh("ip", "-n", ns, "addr", "add", f"{address}/15", "dev", "eth0")
-        self._sh("ip", "-n", ns, "link", "set", "eth0", "up")
-        # multicast (mDNS) leaves through eth0 even without a default route
-        self._sh("ip", "-n", ns, "route", "add", "224.0.0.0/4", "dev", "eth0")
+        if shaped and not self.has_netem():
+            self._link_tap(dev)
+        else:
+            self._sh("ip", "link", "add", veth, "netns", self.lan_ns, "type", "veth", "peer",
+                     "name", "eth0", "netns", ns)
+            self._sh("ip", "-n", self.lan_ns, "link", "set", veth, "master", "br0")
+            self._sh("ip", "-n", self.lan_ns, "link", "set", veth, "up")
+        self._configure_eth0(dev)
         return dev
+
+    def _configure_eth0(self, dev):
+        self._sh("ip", "-n", dev.ns, "addr", "add", f"{dev.address}/15", "dev", "eth0")
+        self._sh("ip", "-n", dev.ns, "link", "set", "eth0", "up")
+        # multicast (mDNS) leaves through eth0 even without a default route
+        self._sh("ip", "-n", dev.ns, "route", "add", "224.0.0.0/4", "dev", "eth0")
+
+    def _link_tap(self, dev):
+        """eth0 = a TAP in the device namespace, the bridge port = a TAP in the lan namespace,
+        the shaper between them. Both TAPs are persistent (ip tuntap add), so they keep
+        addresses, routes and ifindex whatever happens to the shaper."""
+        dev.veth = f"eft{self.tag}x{dev.index}"[:15]
+        self._sh("ip", "-n", dev.ns, "tuntap", "add", "dev", "eth0", "mode", "tap")
+        self._sh("ip", "-n", self.lan_ns, "tuntap", "add", "dev", dev.veth, "mode", "tap")
+        self._sh("ip", "-n", self.lan_ns, "link", "set", dev.veth, "master", "br0")
+        self._sh("ip", "-n", self.lan_ns, "link", "set", dev.veth, "up")
+        # up before the shaper writes to it: a TAP that is down refuses frames
+        self._sh("ip", "-n", dev.ns, "link", "set", "eth0", "up")
+        dev.control = os.path.join(self.tmp, f"shaper-{dev.index}.sock")
+        log = f"shaper-{dev.index}"
+        # a fixed seed per device: the same loss pattern on every run
+        dev.shaper = self.spawn_in(self.lan_ns, [sys.executable, SHAPER,
+                                                 "--tap", f"{dev.ns}:eth0",
+                                                 "--tap", f"{self.lan_ns}:{dev.veth}",
+                                                 "--seed", str(dev.index),
+                                                 "--control", dev.control], log=log)
+        self._wait_for(lambda: os.path.exists(dev.control) or dev.shaper.poll() is not None, 10,
+                       f"the shaper of {dev.ns}")
+        if dev.shaper.poll() is not None:
+            raise RuntimeError(f"the shaper of {dev.ns} exited: {self.log(log)[-1000:]}")
+
+    def has_netem(self):
+        """Whether tc netem works on this kernel (probed once, on the lan namespace's lo)."""
+        global _netem
+        if _netem is None:
+            forced = os.environ.get(SHAPER_ENV, "")
+            if forced in ("netem", "userspace"):
+                _netem = forced == "netem"
+            else:
+                r = self._sh("tc", "-n", self.lan_ns, "qdisc", "add", "dev", "lo", "root",
+                             "netem", "delay", "1ms", check=False)
+                _netem = r.returncode == 0
+                if _netem:
+                    self._sh("tc", "-n", self.lan_ns, "qdisc", "del", "dev", "lo", "root",
+                             check=False)
+        return _netem
+
+    def shaper_request(self, dev, request, timeout=5):
+        """One JSON request to the device's userspace shaper; returns its reply."""
+        if dev.control is None:
+            raise RuntimeError(f"{dev.ns} has no userspace shaper")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(timeout)
+            s.connect(dev.control)
+            s.sendall(json.dumps(request).encode() + b"\n")
+            buf = b""
+            while not buf.endswith(b"\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+        reply = json.loads(buf or b"{}")
+        if not reply.get("ok"):
+            raise RuntimeError(f"shaper of {dev.ns}: {reply.get('error', 'no answer')}")
+        return reply
 
     def set_address(self, dev, address):
         """Give a device a new IP (a DHCP renumbering)."""
@@ -273,8 +353,26 @@ class Lan:
         self._sh("ip", "-n", dev.ns, "route", "replace", "224.0.0.0/4", "dev", "eth0")
         dev.address = address
 
-    def shape(self, dev, delay_ms=0, rate=None, loss=None):
-        """netem on both ends of the device's link: RTT = 2 * delay_ms."""
+    def shape(self, dev, delay_ms=0, rate=None, loss=None, seed=None):
+        """Delay, rate and loss on each direction of the device's link: RTT = 2 * delay_ms.
+
+        Call it again to change them. netem on both ends when the kernel has netem; otherwise
+        the userspace shaper, whose loss sequence restarts from @seed when one is given (its
+        default seed is the device index, so runs repeat). Without netem a device not added with shaped=True gets its eth0
+        rebuilt as a TAP here, which only works before anything runs in its namespace (a new
+        eth0 would silently drop the multicast memberships of running programs)."""
+        if dev.shaper is None and not self.has_netem():
+            live = [p for p in dev.procs if p.poll() is None]
+            if live:
+                raise RuntimeError(f"{dev.ns}: no netem here, so shape() must rebuild eth0; call "
+                                   "it before start_sim() or use add_device(shaped=True)")
+            self._sh("ip", "-n", self.lan_ns, "link", "del", dev.veth)
+            self._link_tap(dev)
+            self._configure_eth0(dev)
+        if dev.shaper is not None:
+            self.shaper_request(dev, {"delay_ms": delay_ms, "rate": rate, "loss": loss,
+                                      "seed": seed})
+            return
         spec = ["netem"]
         if delay_ms:
             spec += ["delay", f"{delay_ms}ms"]

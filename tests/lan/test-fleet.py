@@ -36,9 +36,10 @@ with lan.Lan(keep_logs=os.environ.get("FLEET_LAN_LOGS")) as L:
         d = L.add_device()
         L.start_sim(d, SIM, common.sim_args(L, name))
         devs[name] = d
-    shaped = L.add_device()
-    L.start_sim(shaped, SIM, common.sim_args(L, "far-away"))
+    # shaped before the simulator starts: without netem the link is the userspace shaper's
+    shaped = L.add_device(shaped=True)
     L.shape(shaped, delay_ms=10, rate="20mbit", loss="1%")
+    L.start_sim(shaped, SIM, common.sim_args(L, "far-away"))
     badapp = L.add_device()
     L.start_sim(badapp, SIM, common.sim_args(L, "bad-app-dev"))
 
