@@ -118,7 +118,12 @@ class Lan:
     # -- lifetime --------------------------------------------------------------------
 
     def __enter__(self):
-        check_environment()
+        try:
+            check_environment()
+        except SystemExit:
+            # a skip: nothing was set up but the temporary directory
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
         atexit.register(self.down)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._signal_down)
