@@ -16,6 +16,7 @@ struct _FleetPreferences {
 	GtkSpinButton *invitation_timeout;
 	GtkSpinButton *transfer_timeout;
 	GtkSpinButton *verify_timeout;
+	GtkSpinButton *log_ring_lines;
 	GtkSwitch *remember_passwords;
 	GtkSpinButton *demo_fleet_size;
 };
@@ -45,6 +46,7 @@ fleet_preferences_class_init(FleetPreferencesClass *klass)
 	gtk_widget_class_bind_template_child(widget_class, FleetPreferences, invitation_timeout);
 	gtk_widget_class_bind_template_child(widget_class, FleetPreferences, transfer_timeout);
 	gtk_widget_class_bind_template_child(widget_class, FleetPreferences, verify_timeout);
+	gtk_widget_class_bind_template_child(widget_class, FleetPreferences, log_ring_lines);
 	gtk_widget_class_bind_template_child(widget_class, FleetPreferences, remember_passwords);
 	gtk_widget_class_bind_template_child(widget_class, FleetPreferences, demo_fleet_size);
 }
@@ -70,6 +72,7 @@ fleet_preferences_new(GtkWindow *parent, GSettings *settings)
 	    {"transfer-timeout", G_STRUCT_OFFSET(FleetPreferences, transfer_timeout)},
 	    {"verify-timeout", G_STRUCT_OFFSET(FleetPreferences, verify_timeout)},
 	    {"demo-fleet-size", G_STRUCT_OFFSET(FleetPreferences, demo_fleet_size)},
+	    {"log-ring-lines", G_STRUCT_OFFSET(FleetPreferences, log_ring_lines)},
 	};
 
 	g_return_val_if_fail(G_IS_SETTINGS(settings), NULL);
