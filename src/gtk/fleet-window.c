@@ -261,7 +261,7 @@ fleet_window_update_counts(FleetWindow *self)
 
 	/* with no device at all the empty state stands alone */
 	gtk_widget_set_visible(GTK_WIDGET(self->filter_bar), n > 0);
-	gtk_widget_set_visible(GTK_WIDGET(self->transcript), n > 0);
+	gtk_widget_set_visible(GTK_WIDGET(self->bottom_notebook), n > 0);
 	gtk_widget_set_visible(GTK_WIDGET(self->batch_bar), n > 0);
 	if (n == 0)
 		gtk_stack_set_visible_child_name(self->list_stack, "empty");
