@@ -71,6 +71,7 @@ struct _FleetJob {
 	GCancellable *probe_cancellable;
 	gboolean probe_rebooted;
 	gboolean reports_state;	/* its /info tells whether the running image confirmed itself */
+	gboolean logged_waiting;
 	gchar *running_state;
 	guint64 slot_size;  /* from GET /info before the upload, 0 unknown */
 	guint64 free_space;
@@ -257,9 +258,14 @@ fleet_job_evaluate(FleetJob *self)
 			/* an image that has not confirmed itself may still be rolled back */
 			if (self->reports_state && g_strcmp0(self->running_state, "valid") != 0 &&
 			    g_strcmp0(self->running_state, "undefined") != 0) {
-				fleet_job_log(self, "running the new image (%s); waiting for it to "
-						    "confirm itself",
-					      self->running_state != NULL ? self->running_state : "?");
+				/* once per state, not on every notify while it waits */
+				if (!self->logged_waiting) {
+					fleet_job_log(self, "running the new image (%s); waiting for it "
+							    "to confirm itself",
+						      self->running_state != NULL ? self->running_state
+										  : "?");
+					self->logged_waiting = TRUE;
+				}
 				return;
 			}
 			g_free(self->new_version);
@@ -443,6 +449,7 @@ fleet_job_start_verify(FleetJob *self)
 	self->uploaded_at = g_get_monotonic_time();
 	/* what the old image said about itself no longer counts */
 	g_clear_pointer(&self->running_state, g_free);
+	self->logged_waiting = FALSE;
 	self->device_notify_id = g_signal_connect(self->device, "notify",
 						  G_CALLBACK(fleet_job_device_notify_cb), self);
 	self->verify_timeout_id = g_timeout_add_seconds(fleet_job_queue_get_verify_timeout(self->queue),
