@@ -957,6 +957,26 @@ fleet_image_check_compat(FleetImage *self, const FleetDeviceFacts *facts, GPtrAr
 				    need / 100, need % 100, facts->chip_revision / 100,
 				    facts->chip_revision % 100));
 	}
+	/* the bootloader also refuses a chip newer than the image's maximum (0 or 0xFFFF: unset) */
+	if (facts->chip_revision >= 0 &&
+	    (self->img.kind == OTA_IMAGE_ESP32_APP || self->img.kind == OTA_IMAGE_ESP32_BOOTLOADER) &&
+	    self->img.max_chip_rev_full != 0 && self->img.max_chip_rev_full != 0xFFFF &&
+	    facts->chip_revision > self->img.max_chip_rev_full) {
+		gint most = self->img.max_chip_rev_full;
+		verdict = fleet_compat_add(
+		    why, verdict, FLEET_COMPAT_REFUSE, "chip-revision-max",
+		    g_strdup_printf(_("The image supports chip revisions up to v%d.%d; the device "
+				      "is v%d.%d"),
+				    most / 100, most % 100, facts->chip_revision / 100,
+				    facts->chip_revision % 100));
+	}
+	if (device_chip == OTA_CHIP_ESP8266 && self->img.kind == OTA_IMAGE_ESP8266_V3) {
+		verdict = fleet_compat_add(
+		    why, verdict, FLEET_COMPAT_WARNING, "rtos-sdk-image",
+		    g_strdup(_("This is an ESP8266 RTOS SDK image: a device running an Arduino "
+			       "sketch (eboot) cannot boot it, only one running the RTOS SDK "
+			       "bootloader")));
+	}
 	if (device_chip == OTA_CHIP_UNKNOWN && board == NULL) {
 		verdict = fleet_compat_add(why, verdict, FLEET_COMPAT_WARNING, "device-unknown",
 					   g_strdup(_("The device announces neither its board nor "

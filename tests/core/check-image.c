@@ -821,6 +821,42 @@ START_TEST(test_compat_chip_revision)
 }
 END_TEST
 
+/* the bootloader also refuses a chip newer than the image's maximum revision */
+START_TEST(test_compat_chip_revision_max)
+{
+	g_autoptr(FleetTestImage) t = fleet_test_image_new(FLEET_TEST_IMAGE_ESP32_APP, NULL);
+	g_autoptr(GBytes) bytes = NULL;
+	g_autoptr(FleetImage) img = NULL;
+	g_autoptr(GPtrArray) r1 = NULL;
+	g_autoptr(GPtrArray) r2 = NULL;
+	FleetDeviceFacts facts = {.board = "esp32"};
+
+	/* max_chip_rev_full = v2.99 (header bytes 17-18), re-sealed */
+	t->data->data[17] = 299 & 0xff;
+	t->data->data[18] = 299 >> 8;
+	fleet_test_image_reseal(t);
+	bytes = g_bytes_new(t->data->data, t->data->len);
+	img = fleet_image_new_from_bytes(bytes, "max-rev.bin");
+	ck_assert(!fleet_image_has_errors(img));
+	facts.chip_revision = 300;
+	ck_assert_int_eq(fleet_image_check_compat(img, &facts, &r1), FLEET_COMPAT_REFUSE);
+	ck_assert(has_reason(r1, "chip-revision-max"));
+	facts.chip_revision = 299;
+	ck_assert_int_eq(fleet_image_check_compat(img, &facts, &r2), FLEET_COMPAT_OK);
+}
+END_TEST
+
+/* an RTOS SDK image does not boot under an Arduino sketch's eboot */
+START_TEST(test_compat_rtos_sdk_on_esp8266)
+{
+	g_autoptr(GPtrArray) reasons = NULL;
+	FleetDeviceFacts facts = {.board = "nodemcuv2", .chip_revision = -1};
+	ck_assert_int_eq(compat(FLEET_TEST_IMAGE_ESP8266_RTOS_V3, &(FleetTestImageOptions){0}, &facts, &reasons),
+			 FLEET_COMPAT_WARNING);
+	ck_assert(has_reason(reasons, "rtos-sdk-image"));
+}
+END_TEST
+
 /* board text from the network is sanitised before it lands in a message */
 START_TEST(test_compat_board_text_sanitised)
 {
@@ -962,6 +998,8 @@ image_suite(void)
 	tcase_add_test(tc, test_compat_slot_size_gzip);
 	tcase_add_test(tc, test_compat_gzip_esp32);
 	tcase_add_test(tc, test_compat_chip_revision);
+	tcase_add_test(tc, test_compat_chip_revision_max);
+	tcase_add_test(tc, test_compat_rtos_sdk_on_esp8266);
 	tcase_add_test(tc, test_compat_board_text_sanitised);
 	suite_add_tcase(s, tc);
 
