@@ -633,7 +633,8 @@ espota_tcp_connect(void *user, uint32_t ip, uint16_t port)
 {
 	struct sim_device *d = user;
 	struct sim_conn *c = &d->espota_conn;
-	int wnd = d->cfg.flavor == OTA_FLAVOR_ESP8266 ? ESP8266_TCP_WND : ESP32_TCP_WND;
+	int wnd = d->cfg.tcp_window != 0 ? (int)d->cfg.tcp_window
+	    : d->cfg.flavor == OTA_FLAVOR_ESP8266 ? ESP8266_TCP_WND : ESP32_TCP_WND;
 	char addr[16];
 	int fd;
 

@@ -62,6 +62,7 @@ struct sim_config {
 	uint32_t flash_size;
 	enum sim_flash_timing timing;
 	uint32_t boot_time_ms;
+	uint32_t tcp_window; /* receive window of upload connections, 0 = the chip's default */
 	uint32_t confirm_after_ms;
 	const char *project;
 	const char *fw_version;

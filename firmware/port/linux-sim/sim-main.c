@@ -80,6 +80,9 @@ static const char usage_text[] =
     "                         block, 0.8 ms per 256-byte page, charged to the device; fast:\n"
     "                         no waiting (unit tests)\n"
     "  --boot-time MS         silence while rebooting (default 1500, 200 with fast flash)\n"
+    "  --tcp-window BYTES     TCP receive window of the upload connections (default as the\n"
+    "                         chip's lwIP: 5744 ESP32, 2920 ESP8266; an ESP-IDF build can\n"
+    "                         raise CONFIG_LWIP_TCP_WND_DEFAULT up to 65535)\n"
     "  --confirm-after SECS   a new app confirms itself this long after its first boot\n"
     "                         (default 2); a bad app restarts unconfirmed instead, and the\n"
     "                         bootloader rolls back (PENDING_VERIFY -> ABORTED)\n"
@@ -146,6 +149,7 @@ enum {
 	OPT_FLASH_SIZE,
 	OPT_FLASH_SPEED,
 	OPT_BOOT_TIME,
+	OPT_TCP_WINDOW,
 	OPT_CONFIRM_AFTER,
 	OPT_FAULT,
 	OPT_FAULT_REPEAT,
@@ -178,6 +182,7 @@ static const struct option long_options[] = {
     {"flash-size", required_argument, NULL, OPT_FLASH_SIZE},
     {"flash-speed", required_argument, NULL, OPT_FLASH_SPEED},
     {"boot-time", required_argument, NULL, OPT_BOOT_TIME},
+    {"tcp-window", required_argument, NULL, OPT_TCP_WINDOW},
     {"confirm-after", required_argument, NULL, OPT_CONFIRM_AFTER},
     {"fault", required_argument, NULL, OPT_FAULT},
     {"fault-repeat", no_argument, NULL, OPT_FAULT_REPEAT},
@@ -212,6 +217,7 @@ struct options {
 	uint32_t flash_size;
 	enum sim_flash_timing timing;
 	long boot_time_ms; /* -1: from the timing */
+	long tcp_window;   /* 0: the chip's lwIP default */
 	double confirm_after;
 	struct sim_faults faults;
 	double heartbeat;
@@ -458,6 +464,10 @@ parse_options(int argc, char **argv, struct options *o)
 				o->timing = SIM_FLASH_FAST;
 			else
 				die_usage("--flash-speed is realistic or fast, not '%s'", optarg);
+			break;
+		case OPT_TCP_WINDOW:
+			if (!parse_long(optarg, 1024, 65535, &o->tcp_window))
+				die_usage("--tcp-window takes 1024 to 65535 bytes, not '%s'", optarg);
 			break;
 		case OPT_BOOT_TIME:
 			if (!parse_long(optarg, 0, 600000, &o->boot_time_ms))
@@ -764,6 +774,7 @@ run_devices(const struct options *o,
 				       ? (uint32_t)o->boot_time_ms
 				       : (o->timing == SIM_FLASH_FAST ? 200u : 1500u);
 		cfg.confirm_after_ms = (uint32_t)(o->confirm_after * 1000.0 + 0.5);
+		cfg.tcp_window = (uint32_t)o->tcp_window;
 		cfg.project = o->project;
 		cfg.fw_version = o->fw_version;
 		cfg.initial_image = o->initial_image;
