@@ -91,47 +91,57 @@ def main():
     with lan.Lan() as L:
         dev = L.add_device(shaped=True)
         rows = []
-        for speed in ["fast", "realistic"]:
-            L.stop_device_procs(dev)
-            L.start_sim(dev, SIM, ["--name", "bench", "--chip", "esp32", "--flavor", "esp32",
-                                   "--state-dir", os.path.join(L.tmp, "state-" + speed),
-                                   "--flash-speed", speed, "--ota-port", "3232",
-                                   "--http-port", "8080", "--log-port", "2323",
-                                   "--boot-time", "100", "--confirm-after", "1",
-                                   "--flash-size", "4194304"], log=f"sim-{speed}")
-            time.sleep(1.0)
-            for rtt in RTTS:
-                L.shape(dev, delay_ms=rtt / 2, rate="20mbit")
-                results = {}
-                for mode in ["streaming", "stop-and-wait"]:
-                    times = []
-                    for run in range(RUNS):
-                        image = os.path.join(L.tmp, f"img-{speed}-{rtt}-{mode}-{run}.bin")
-                        size = esp32_image(image, IMAGE_SIZE, f"9.{rtt}.{run}")
-                        opts = ["--stop-and-wait"] if mode == "stop-and-wait" else []
-                        times.append(push(L, image, *opts))
-                        # the device reboots into the new image and refuses updates until it
-                        # has confirmed it (--confirm-after): wait for that, not a fixed time
-                        version = f"9.{rtt}.{run}"
-                        info = common.wait_info(L, dev.address,
-                                                lambda i, v=version: i.get("version") == v
-                                                and i.get("running_state") == "valid")
-                        if info is None or info.get("running_state") != "valid":
-                            raise RuntimeError(f"{version} never confirmed itself: {info}")
-                    results[mode] = size / statistics.median(times) / 1000.0
-                limit = min(LINK_RATE, flash_limit(size, speed)) / 1000.0
-                rows.append((speed, rtt, results["streaming"], results["stop-and-wait"],
-                             results["streaming"] / results["stop-and-wait"],
-                             results["streaming"] / limit, limit))
+        # the device's TCP receive window as a stock ESP32 build has it (lwIP 5744 bytes),
+        # and as an ESP-IDF build with CONFIG_LWIP_TCP_WND_DEFAULT=65535 has it
+        cases = [(speed, 0, rtt) for speed in ["fast", "realistic"] for rtt in RTTS]
+        cases += [(speed, 65535, 20) for speed in ["fast", "realistic"]]
+        current = None
+        for speed, window, rtt in cases:
+            if current != (speed, window):
+                current = (speed, window)
+                L.stop_device_procs(dev)
+                args = ["--name", "bench", "--chip", "esp32", "--flavor", "esp32",
+                        "--state-dir", os.path.join(L.tmp, f"state-{speed}-{window}"),
+                        "--flash-speed", speed, "--ota-port", "3232",
+                        "--http-port", "8080", "--log-port", "2323",
+                        "--boot-time", "100", "--confirm-after", "1",
+                        "--flash-size", "4194304"]
+                if window:
+                    args += ["--tcp-window", str(window)]
+                L.start_sim(dev, SIM, args, log=f"sim-{speed}-{window}")
+                common.wait_info(L, dev.address, lambda i: i.get("running_state") == "valid")
+            L.shape(dev, delay_ms=rtt / 2, rate="20mbit")
+            results = {}
+            for mode in ["streaming", "stop-and-wait"]:
+                times = []
+                for run in range(RUNS):
+                    version = f"9.{window}.{rtt}.{run}.{mode[0]}"
+                    image = os.path.join(L.tmp, f"img-{speed}-{window}-{rtt}-{mode}-{run}.bin")
+                    size = esp32_image(image, IMAGE_SIZE, version)
+                    opts = ["--stop-and-wait"] if mode == "stop-and-wait" else []
+                    times.append(push(L, image, *opts))
+                    # the device reboots into the new image and refuses updates until it
+                    # has confirmed it (--confirm-after): wait for that, not a fixed time
+                    info = common.wait_info(L, dev.address,
+                                            lambda i, v=version: i.get("version") == v
+                                            and i.get("running_state") == "valid")
+                    if info is None or info.get("running_state") != "valid":
+                        raise RuntimeError(f"{version} never confirmed itself: {info}")
+                results[mode] = size / statistics.median(times) / 1000.0
+            limit = min(LINK_RATE, flash_limit(size, speed)) / 1000.0
+            rows.append((speed, window or 5744, rtt, results["streaming"],
+                         results["stop-and-wait"],
+                         results["streaming"] / results["stop-and-wait"],
+                         results["streaming"] / limit, limit))
         print()
         print(f"espota, {IMAGE_SIZE // 1000} kB image, 20 Mbit/s link, median of {RUNS} runs "
               f"({time.strftime('%Y-%m-%d')}, {os.uname().machine}, {os.cpu_count()} cores, "
               f"link shaped by {'tc netem' if dev.shaper is None else 'shaper.py'})")
-        print(f"{'flash':<10} {'RTT':>5} {'streaming':>11} {'stop&wait':>11} {'ratio':>7} "
-              f"{'of limit':>9} {'limit':>10}")
-        for speed, rtt, s, w, ratio, of_limit, limit in rows:
-            print(f"{speed:<10} {rtt:>3}ms {s:>8.0f}kB/s {w:>8.0f}kB/s {ratio:>6.1f}x "
-                  f"{of_limit * 100:>8.0f}% {limit:>7.0f}kB/s")
+        print(f"{'flash':<10} {'window':>7} {'RTT':>5} {'streaming':>11} {'stop&wait':>11} "
+              f"{'ratio':>7} {'of limit':>9} {'limit':>10}")
+        for speed, window, rtt, s, w, ratio, of_limit, limit in rows:
+            print(f"{speed:<10} {window:>7} {rtt:>3}ms {s:>8.0f}kB/s {w:>8.0f}kB/s "
+                  f"{ratio:>6.1f}x {of_limit * 100:>8.0f}% {limit:>7.0f}kB/s")
     return 0
 
 
