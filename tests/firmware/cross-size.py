@@ -13,8 +13,12 @@ object's size. Then it links the objects into one image with --gc-sections, keep
 the API a firmware port calls (DEVICE_API below), and reports per module, from the linker
 map, what a device really carries.
 
-The budget applies to that linked ESP8266 image: at most 32 KiB of code and constants
-(.text, literals, .rodata) and 8 KiB of static RAM (.data + .bss). Crypto is the port's
+The budget applies to that linked ESP8266 image, counted where an ESP8266 keeps it: at most
+32 KiB of .text (code and its literal pools, executed from flash through the cache) and
+8 KiB of static RAM, which on an ESP8266 is .data + .bss + .rodata -- the chip cannot read
+flash byte-wise, so the Arduino core and the RTOS SDK link every constant that is not
+explicitly PROGMEM into DRAM (the Arduino build's memory report lists RODATA under
+"Variables and constants in RAM"). Crypto is the port's
 (ROM or mbedTLS on devices): ota-crypto.c and the HMAC/PBKDF2 functions of ota-auth.c are
 reported but not counted. Library routines the core needs from the device's libc/libgcc
 (memcpy, 64-bit division ...) are listed, not counted: every firmware links them anyway.
@@ -34,11 +38,9 @@ import subprocess
 import sys
 import tempfile
 
-# the goal issue 3 sets for the ESP8266 image; not met yet (the core is ~41 KiB), so the test
-# enforces a ceiling a little above today's size that only ever comes down, and prints how
-# far the core still is from the goal
+# issue 3's budget for the ESP8266 image: .text in flash, .data + .bss + .rodata in DRAM
 TEXT_GOAL = 32 * 1024
-TEXT_BUDGET = 42 * 1024
+TEXT_BUDGET = 38 * 1024
 RAM_BUDGET = 8 * 1024
 
 WARN = ["-std=c99", "-ffreestanding", "-fno-builtin", "-Wall", "-Wextra", "-Werror",
@@ -257,8 +259,8 @@ def account(mapfile, tmp, tag):
 
 
 def budgeted_code(per, fill):
-    """code and constants of the core without crypto, padding included"""
-    return fill + sum(v["text"] + v["rodata"] for k, v in per.items()
+    """code of the core without crypto, padding included"""
+    return fill + sum(v["text"] for k, v in per.items()
                       if not k.endswith("[crypto]"))
 
 
@@ -341,8 +343,8 @@ def report_target(checks, fw, label, prefix, budgeted, extra, sources, tmp):
           f"{core['bss']:>6}")
     print(f"  {'crypto (not budgeted)':<28} {crypto['text']:>7} {crypto['rodata']:>8} "
           f"{crypto['data']:>6} {crypto['bss']:>6}")
-    code = core["text"] + core["rodata"]
-    ram = core["data"] + core["bss"]
+    code = core["text"]
+    ram = core["data"] + core["bss"] + core["rodata"]
     # cross-check of the map against the image's own section sizes (ESP8266 only: the
     # riscv default script puts .srodata constants into the .sdata output section)
     image = dict.fromkeys(KINDS, 0)
@@ -353,7 +355,8 @@ def report_target(checks, fw, label, prefix, budgeted, extra, sources, tmp):
     if budgeted:
         print(f"  {'whole image (size -A)':<28} {image['text']:>7} {image['rodata']:>8} "
               f"{image['data']:>6} {image['bss']:>6}")
-    print(f"  core: {code} bytes of code and constants, {ram} bytes of static RAM")
+    print(f"  core: {code} bytes of code, {core['rodata']} bytes of constants, "
+          f"{core['data'] + core['bss']} bytes of variables")
     print("  from the device's libc/libgcc: " + (", ".join(undefined) or "nothing"))
     # for comparison only: what the ports call today, without the rest of DEVICE_API
     today = sorted(n for n in used if n not in SIM_ONLY)
@@ -362,19 +365,20 @@ def report_target(checks, fw, label, prefix, budgeted, extra, sources, tmp):
         if ok:
             per2, _, fill2 = account(map2, tmp, tag)
             print(f"  (for comparison: linked with only the {len(today)} functions the ports "
-                  f"call today, the core is {budgeted_code(per2, fill2)} bytes)")
+                  f"call today, the core is {budgeted_code(per2, fill2)} bytes of code)")
     print("  largest functions:")
     for (mod, func), size in sorted(funcs.items(), key=lambda kv: -kv[1])[:TOP]:
         print(f"    {size:>6}  {func} ({mod})")
 
     if budgeted:
         checks.check(code <= TEXT_BUDGET,
-                     f"{label}: core code {code} <= {TEXT_BUDGET} bytes (.text + .rodata)")
+                     f"{label}: core code {code} <= {TEXT_BUDGET} bytes (.text with literals)")
         if code > TEXT_GOAL:
             print(f"  note: {code - TEXT_GOAL} bytes above the {TEXT_GOAL}-byte goal for the "
                   "ESP8266 image (issue 3); lower TEXT_BUDGET as the core shrinks")
         checks.check(ram <= RAM_BUDGET,
-                     f"{label}: core static RAM {ram} <= {RAM_BUDGET} bytes (.data + .bss)")
+                     f"{label}: core static RAM {ram} <= {RAM_BUDGET} bytes "
+                     "(.data + .bss + .rodata, all in DRAM on an ESP8266)")
 
 
 def main():
