@@ -665,7 +665,6 @@ sha256_prefix(struct src *s, const struct ota_hash_ops *hash, size_t n, uint8_t 
 
 /* the result of walking a chain of segments */
 struct walk {
-	struct ota_esp_segment segs[OTA_ESP_MAX_SEGMENTS];
 	uint8_t parsed;
 	bool complete;	     /* every segment lies inside the file */
 	uint8_t bad_index;   /* first segment that does not */
@@ -675,6 +674,7 @@ struct walk {
 	bool checksum_present;
 	size_t checksum_offset;
 	uint8_t checksum_stored;
+	struct ota_esp_segment segs[OTA_ESP_MAX_SEGMENTS];
 };
 
 static void

@@ -154,6 +154,10 @@ struct ota_esp_app_desc {
 	uint8_t spi_flash_mode;
 };
 
+/*
+ * The small fields first, the arrays last: on Xtensa a byte field within 255 bytes of the
+ * start (and a word within 1020) is one short load, and the parser touches them all.
+ */
 struct ota_esp_image {
 	enum ota_image_kind kind;
 	enum ota_chip chip;
@@ -177,8 +181,7 @@ struct ota_esp_image {
 	uint16_t max_chip_rev_full;
 	uint8_t hash_appended;
 
-	struct ota_esp_segment segments[OTA_ESP_MAX_SEGMENTS];
-	uint8_t segments_parsed;
+	uint8_t segments_parsed; /* of segments[] below */
 
 	bool checksum_present;
 	uint8_t checksum_stored;
@@ -187,11 +190,9 @@ struct ota_esp_image {
 	size_t image_len;      /* up to and including checksum (+ SHA-256 when appended) */
 
 	size_t hash_offset;    /* where the appended SHA-256 is stored (its input is [0, hash_offset)) */
-	bool hash_present;
-	uint8_t hash_stored[OTA_SHA256_LEN]; /* that digest, read by ota_esp_image_check_digests() */
+	bool hash_present;     /* the digest itself: hash_stored below */
 
-	bool has_app_desc;
-	struct ota_esp_app_desc app_desc;
+	bool has_app_desc;     /* app_desc below */
 
 	/* ESP8266 Arduino .bin */
 	size_t eboot_len;
@@ -209,9 +210,13 @@ struct ota_esp_image {
 	size_t esp8266_sig_len;     /* signed-update trailer, 0 when absent */
 	size_t payload_len;         /* bytes before any signature trailer */
 
-	struct ota_finding findings[OTA_ESP_MAX_FINDINGS];
-	uint8_t n_findings;
+	uint8_t n_findings;    /* of findings[] below */
 	bool findings_overflow;
+
+	struct ota_finding findings[OTA_ESP_MAX_FINDINGS];
+	struct ota_esp_segment segments[OTA_ESP_MAX_SEGMENTS];
+	uint8_t hash_stored[OTA_SHA256_LEN]; /* that digest, read by ota_esp_image_check_digests() */
+	struct ota_esp_app_desc app_desc;
 };
 
 /*

@@ -138,16 +138,17 @@ struct ota_slots_config {
 	size_t scratch_len;
 };
 
+/* the small fields first: on Xtensa short offsets make shorter code */
 struct ota_slots {
 	struct ota_slots_config cfg;
-	struct ota_partition parts[OTA_MAX_PARTITIONS];
-	uint8_t n_parts;
 	const struct ota_partition *otadata;
-	const struct ota_partition *apps[OTA_MAX_APP_SLOTS]; /* index = N of ota_N */
-	uint8_t app_count;
 	const struct ota_partition *fs; /* first spiffs/littlefs/fat data partition, or NULL */
 	int running;			/* slot ota_boot() chose, OTA_SLOT_NONE before */
 	bool update_open;
+	uint8_t n_parts;
+	uint8_t app_count;
+	const struct ota_partition *apps[OTA_MAX_APP_SLOTS]; /* index = N of ota_N */
+	struct ota_partition parts[OTA_MAX_PARTITIONS];
 };
 
 /* what ota_boot() did */
@@ -182,11 +183,11 @@ struct ota_update {
 	uint32_t flushed;   /* bytes from hold on that are on flash (write_align multiple) */
 	uint32_t erased_to; /* [0, erased_to) of the partition is erased */
 	uint32_t hold;	    /* OTA_UPDATE_HOLD_LEN rounded up to write_align */
-	uint8_t head[OTA_FLASH_MAX_ALIGN];
-	uint8_t tail[OTA_FLASH_MAX_ALIGN];
 	uint32_t tail_len;
 	bool has_md5;
 	uint8_t md5[OTA_MD5_LEN];
+	uint8_t head[OTA_FLASH_MAX_ALIGN];
+	uint8_t tail[OTA_FLASH_MAX_ALIGN];
 };
 
 /* ---- otadata entries (pure) ---- */
