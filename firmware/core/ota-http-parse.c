@@ -385,6 +385,34 @@ enum digest_param {
 	DP_COUNT,
 };
 
+/*
+ * The parts the three hashes are taken over, each hash's in a row: HA1 = MD5(user:realm:
+ * password), HA2 = MD5(method:uri), the response MD5(HA1:nonce:nc:cnonce:auth:HA2) with
+ * qop=auth, else MD5(HA1:nonce:HA2)
+ */
+enum digest_part {
+	P_USER,
+	P_REALM,
+	P_PASSWORD,
+	P_METHOD,
+	P_URI,
+	P_HA1,
+	P_NONCE,
+	P_NC,
+	P_CNONCE,
+	P_AUTH,
+	P_HA2,
+	P_RESPONSE,
+	P_OPAQUE,
+	P_QOP,
+	P_COUNT,
+};
+
+/* where each parameter goes, by enum digest_param */
+static const uint8_t digest_part_of[DP_COUNT] = {
+    P_USER, P_REALM, P_NONCE, P_URI, P_RESPONSE, P_OPAQUE, P_QOP, P_NC, P_CNONCE,
+};
+
 /* MD5 hex of the parts joined by ':' */
 static bool
 md5_joined(const struct ota_http_server *srv,
@@ -406,54 +434,50 @@ ota_http_check_digest(const struct ota_http_server *srv, const struct ota_http_c
 {
 	const char *s = c->auth + 6;
 	size_t n = c->auth_len - 6;
-	struct ota_auth_part v[DP_COUNT];
+	struct ota_auth_part v[P_COUNT];
 	char h1[OTA_AUTH_SHA256_HEX_LEN + 1];
 	char h2[OTA_AUTH_SHA256_HEX_LEN + 1];
 	char expect[OTA_AUTH_SHA256_HEX_LEN + 1];
+	const char *method = c->method == M_POST     ? "POST"
+			     : c->method == M_PUT    ? "PUT"
+			     : c->method == M_DELETE ? "DELETE"
+						     : "GET";
 	bool with_qop;
 
 	if (srv->snonce[0] == '\0' || srv->auth_hash == 0)
 		return false; /* no Digest challenge was issued: nothing to answer */
 	for (unsigned i = 0; i < DP_COUNT; i++) {
+		struct ota_auth_part *p = &v[digest_part_of[i]];
 		const char *val;
 		size_t vlen;
 		bool found = digest_param(s, n, ota_string_at(digest_names, i), &val, &vlen);
 		if (!found && i <= DP_REQUIRED)
 			return false;
-		v[i].data = found ? val : "";
-		v[i].len = found ? vlen : 0;
+		p->data = found ? val : "";
+		p->len = found ? vlen : 0;
 	}
-	if (!param_is(&v[DP_USER], srv->username) || v[DP_REALM].len == 0 || v[DP_URI].len == 0 ||
-	    !param_is(&v[DP_OPAQUE], srv->sopaque) || !param_is(&v[DP_NONCE], srv->snonce) ||
-	    !param_is(&v[DP_REALM], OTA_HTTP_REALM))
+	if (!param_is(&v[P_USER], srv->username) || v[P_REALM].len == 0 || v[P_URI].len == 0 ||
+	    !param_is(&v[P_OPAQUE], srv->sopaque) || !param_is(&v[P_NONCE], srv->snonce) ||
+	    !param_is(&v[P_REALM], OTA_HTTP_REALM))
 		return false;
-	with_qop = param_is(&v[DP_QOP], "auth");
-	{
-		/* HA1 = MD5(user:realm:password), HA2 = MD5(method:uri) */
-		const char *method = c->method == M_POST     ? "POST"
-				     : c->method == M_PUT    ? "PUT"
-				     : c->method == M_DELETE ? "DELETE"
-							     : "GET";
-		const struct ota_auth_part p1[] = {
-		    v[DP_USER],
-		    v[DP_REALM],
-		    {srv->password, ota_strnlen(srv->password, OTA_HTTP_CRED_MAX)},
-		};
-		const struct ota_auth_part p2[] = {{method, ota_strnlen(method, 8)}, v[DP_URI]};
-		if (!md5_joined(srv, p1, 3, h1) || !md5_joined(srv, p2, 2, h2))
-			return false;
-	}
-	{
-		/* MD5(HA1:nonce:nc:cnonce:auth:HA2) with qop=auth, else MD5(HA1:nonce:HA2) */
-		const struct ota_auth_part qop[] = {
-		    {h1, 32}, v[DP_NONCE], v[DP_NC], v[DP_CNONCE], {"auth", 4}, {h2, 32},
-		};
-		const struct ota_auth_part plain[] = {{h1, 32}, v[DP_NONCE], {h2, 32}};
-		if (!(with_qop ? md5_joined(srv, qop, 6, expect)
-			       : md5_joined(srv, plain, 3, expect)))
-			return false;
-	}
-	return v[DP_RESPONSE].len == 32 && ota_compare_ct(expect, v[DP_RESPONSE].data, 32) == 0;
+	with_qop = param_is(&v[P_QOP], "auth");
+	v[P_PASSWORD].data = srv->password;
+	v[P_PASSWORD].len = ota_strnlen(srv->password, OTA_HTTP_CRED_MAX);
+	v[P_METHOD].data = method;
+	v[P_METHOD].len = ota_strnlen(method, 8);
+	if (!md5_joined(srv, &v[P_USER], 3, h1) || !md5_joined(srv, &v[P_METHOD], 2, h2))
+		return false;
+	v[P_HA1].data = h1;
+	v[P_HA1].len = 32;
+	v[P_AUTH].data = "auth";
+	v[P_AUTH].len = 4;
+	v[P_HA2].data = h2;
+	v[P_HA2].len = 32;
+	if (!with_qop)
+		v[P_NC] = v[P_HA2]; /* HA1:nonce:HA2 */
+	if (!md5_joined(srv, &v[P_HA1], with_qop ? 6 : 3, expect))
+		return false;
+	return v[P_RESPONSE].len == 32 && ota_compare_ct(expect, v[P_RESPONSE].data, 32) == 0;
 }
 
 bool

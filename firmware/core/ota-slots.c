@@ -958,11 +958,10 @@ ota_slots_last_invalid(const struct ota_slots *s)
 
 /* ---- the bootloader ---- */
 
+/* a slot that does not exist does not verify */
 static bool
 try_slot(struct ota_slots *s, int slot, struct ota_boot_result *r)
 {
-	if (ota_slots_app(s, slot) == NULL)
-		return false;
 	return ota_slots_verify(s, slot, &r->image) == OTA_OK;
 }
 
@@ -1028,13 +1027,14 @@ ota_boot(struct ota_slots *s, struct ota_boot_result *result)
 	}
 
 	/* bootloader_utility_load_boot_image: down from start, then up from start + 1 */
-	for (int i = start; i >= 0 && slot < 0; i--) {
-		if (try_slot(s, i, r))
+	for (int i = start, step = -1; slot < 0 && i < (int)s->app_count; i += step) {
+		if (i < 0) {
+			/* the way down ended below 0: on up from start + 1 */
+			i = start;
+			step = 1;
+		} else if (try_slot(s, i, r)) {
 			slot = i;
-	}
-	for (int i = start + 1; i < (int)s->app_count && slot < 0; i++) {
-		if (try_slot(s, i, r))
-			slot = i;
+		}
 	}
 	if (slot < 0)
 		return OTA_E_NO_BOOTABLE;
