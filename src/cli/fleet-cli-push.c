@@ -313,6 +313,8 @@ fleet_cli_push_print_json(FleetCliPush *self)
 		    b, fleet_job_get_finished(job) > fleet_job_get_started(job)
 			   ? (gdouble)(fleet_job_get_finished(job) - fleet_job_get_started(job)) / G_USEC_PER_SEC
 			   : 0.0);
+		json_builder_set_member_name(b, "transfer_s");
+		json_builder_add_double_value(b, fleet_job_get_transfer_seconds(job));
 		json_builder_set_member_name(b, "attempts");
 		json_builder_add_int_value(b, fleet_job_get_attempts(job));
 		json_builder_set_member_name(b, "transcript");

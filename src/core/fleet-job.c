@@ -51,6 +51,8 @@ struct _FleetJob {
 
 	gint64 started;
 	gint64 finished;
+	gint64 transfer_started; /* the first byte could go out */
+	gint64 transfer_finished; /* the device's verdict on the last byte came */
 	gchar *old_version;
 	gchar *old_sha256;
 	gchar *new_version;
@@ -131,6 +133,8 @@ fleet_job_set_phase(FleetJob *self, FleetJobPhase phase)
 		return;
 	self->phase = phase;
 	fleet_job_log(self, "phase: %s", fleet_job_phase_to_id(phase));
+	if (phase == FLEET_JOB_PHASE_UPLOADING && self->transfer_started == 0)
+		self->transfer_started = g_get_monotonic_time();
 	if (fleet_job_is_finished(self))
 		self->finished = g_get_monotonic_time();
 	g_object_notify_by_pspec(G_OBJECT(self), props[PROP_PHASE]);
@@ -500,6 +504,7 @@ fleet_job_upload_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	}
 	if (fleet_job_is_finished(self))
 		return;
+	self->transfer_finished = g_get_monotonic_time();
 	fleet_job_log(self, "the device accepted the image");
 	if (self->password != NULL && self->password_from_user && self->remember_password &&
 	    fleet_job_queue_get_credentials(self->queue) != NULL) {
@@ -710,6 +715,8 @@ fleet_job_run(FleetJob *self, FleetJobQueue *queue)
 	self->attempts++;
 	self->started = g_get_monotonic_time();
 	self->finished = 0;
+	self->transfer_started = 0;
+	self->transfer_finished = 0;
 	self->saw_offline = FALSE;
 	self->password_rejected = FALSE;
 	self->slot_size = 0;
@@ -939,6 +946,15 @@ gint64
 fleet_job_get_started(FleetJob *self)
 {
 	return self->started;
+}
+
+gdouble
+fleet_job_get_transfer_seconds(FleetJob *self)
+{
+	g_return_val_if_fail(FLEET_IS_JOB(self), 0.0);
+	if (self->transfer_started == 0 || self->transfer_finished <= self->transfer_started)
+		return 0.0;
+	return (gdouble)(self->transfer_finished - self->transfer_started) / G_USEC_PER_SEC;
 }
 
 gint64

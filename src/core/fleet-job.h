@@ -73,6 +73,10 @@ gint64
 fleet_job_get_started(FleetJob *self);
 gint64
 fleet_job_get_finished(FleetJob *self);
+/* seconds from the moment the first image byte could go out (the device connected back, the
+ * request started) to the device's verdict on the last one; 0 until the device accepted it */
+gdouble
+fleet_job_get_transfer_seconds(FleetJob *self);
 /* what the device announced before and after, NULL when unknown */
 const gchar *
 fleet_job_get_old_version(FleetJob *self);

@@ -56,6 +56,10 @@ with lan.Lan(keep_logs=os.environ.get("FLEET_LAN_LOGS")) as L:
         c.check(f"{name}-verified", job is not None and job["result"] == "verified",
                 f"{job}")
         c.check(f"{name}-protocol", job is not None and job["protocol"] == protocol, f"{job}")
+        # the transfer phase (connect-back or request to the device's verdict) lies inside
+        # the whole push, which also waits for the reboot
+        c.check(f"{name}-transfer-time", job is not None
+                and 0 < job["transfer_s"] < job["duration_s"], f"{job}")
         # an Arduino ESP8266 .bin carries no version: its SHA-256 identifies it
         sha = hashlib.sha256(open(image, "rb").read()).hexdigest()
         info = common.wait_info(L, devs[name].address,
@@ -69,7 +73,8 @@ with lan.Lan(keep_logs=os.environ.get("FLEET_LAN_LOGS")) as L:
     rc, doc, err = common.push(L, CLI, esp32_img, ["ota-pbkdf2"], "--protocol", "espota")
     job = common.job_of(doc, "ota-pbkdf2")
     c.check("no-password-fails", rc == 1 and job is not None and job["result"] == "failed"
-            and "needs a password" in (job["error"] or ""), f"{rc} {job}")
+            and "needs a password" in (job["error"] or "") and job["transfer_s"] == 0,
+            f"{rc} {job}")
     # a wrong one is named as such
     rc, doc, err = common.push(L, CLI, esp32_img, ["ota-md5-esp32"], "--protocol", "espota",
                                password="wrong")
