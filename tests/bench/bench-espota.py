@@ -16,7 +16,7 @@ Rates are image bytes over the transfer phase (the job's transfer_s: from the de
 connect-back to its final OK); the whole push, invitation and handshakes included, is shown
 in seconds beside them. Two limits:
   - "limit": the slower of the simulated flash and what plain TCP carries over the same link
-    to a receiver with the same window (tests/bench/tcp-ceiling.py, measured in this run,
+    to a receiver with the same window (tests/lan/tcp-ceiling.py, measured in this run,
     median of three): no uploader can beat it, whatever it does;
   - "nominal": the slower of the flash and the link's 20 Mbit/s, framing included.
 Everything is measured side by side in one run; nothing here is a pass/fail timing test.
@@ -40,7 +40,7 @@ CLI = os.path.join(BUILD, "src", "cli", "espfleet-cli")
 SIM = os.path.join(BUILD, "firmware", "port", "linux-sim", "espfleet-sim")
 IMAGE_SIZE = 1000 * 1000
 LINK_RATE = 20e6 / 8  # bytes per second
-CEILING = os.path.join(HERE, "tcp-ceiling.py")
+CEILING = os.path.join(HERE, "..", "lan", "tcp-ceiling.py")
 RTTS = [2, 20, 50]
 RUNS = 3
 # the device's TCP receive window: a stock lwIP build, and the reference firmware's
