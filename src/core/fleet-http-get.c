@@ -9,6 +9,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "fleet-cancel-hop.h"
 #include "fleet-curl-multi.h"
 #include "fleet-error.h"
 #include "fleet-text.h"
@@ -35,9 +36,7 @@ typedef struct {
 	gboolean finished;
 	GError *error;
 	HttpGetResult *result;
-	gulong cancel_id;
-	GCancellable *cancellable; /* the one cancel_id is connected to */
-	GSource *cancel_source;
+	FleetCancelHop *cancel_hop;
 } HttpGetSession;
 
 static void
@@ -55,10 +54,7 @@ http_get_session_stop(HttpGetSession *s)
 		fleet_curl_multi_remove(s->multi, s->easy);
 		s->running = FALSE;
 	}
-	if (s->cancel_source != NULL) {
-		g_source_destroy(s->cancel_source);
-		g_clear_pointer(&s->cancel_source, g_source_unref);
-	}
+	g_clear_pointer(&s->cancel_hop, fleet_cancel_hop_free);
 }
 
 static void
@@ -66,9 +62,6 @@ http_get_session_free(gpointer data)
 {
 	HttpGetSession *s = data;
 	http_get_session_stop(s);
-	if (s->cancel_id != 0)
-		g_cancellable_disconnect(s->cancellable, s->cancel_id);
-	g_clear_object(&s->cancellable);
 	g_clear_pointer(&s->easy, curl_easy_cleanup);
 	g_clear_object(&s->multi);
 	g_clear_pointer(&s->body, g_byte_array_unref);
@@ -177,28 +170,12 @@ http_get_done_cb(CURL *easy, CURLcode result, gpointer user_data)
 	http_get_complete(s, NULL);
 }
 
-static gboolean
-http_get_cancel_idle_cb(gpointer user_data)
+static void
+http_get_cancelled(gpointer user_data)
 {
 	HttpGetSession *s = user_data;
-	g_clear_pointer(&s->cancel_source, g_source_unref);
 	http_get_complete(s, g_error_new_literal(G_IO_ERROR, G_IO_ERROR_CANCELLED,
 						 _("The request was cancelled")));
-	return G_SOURCE_REMOVE;
-}
-
-/* may run in any thread: hop to the session's context */
-static void
-http_get_cancelled_cb(GCancellable *cancellable, gpointer user_data)
-{
-	HttpGetSession *s = user_data;
-	GSource *idle;
-	if (s->cancel_source != NULL)
-		return;
-	idle = g_idle_source_new();
-	g_source_set_callback(idle, http_get_cancel_idle_cb, s, NULL);
-	s->cancel_source = idle;
-	g_source_attach(idle, s->context);
 }
 
 void
@@ -254,13 +231,10 @@ fleet_http_get_async(const gchar *url,
 	/* refuse early when the device announces an oversized answer */
 	curl_easy_setopt(s->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_bytes);
 
-	if (cancellable != NULL) {
-		s->cancellable = g_object_ref(cancellable);
-		s->cancel_id =
-		    g_cancellable_connect(cancellable, G_CALLBACK(http_get_cancelled_cb), s, NULL);
-		if (g_cancellable_is_cancelled(cancellable))
-			return;
-	}
+	/* cancellation may come from any thread: it is handled on the session's context */
+	s->cancel_hop = fleet_cancel_hop_new(cancellable, s->context, http_get_cancelled, s);
+	if (g_cancellable_is_cancelled(cancellable))
+		return;
 	if (!fleet_curl_multi_add(s->multi, s->easy, http_get_done_cb, s, &error)) {
 		http_get_complete(s, g_steal_pointer(&error));
 		return;

@@ -19,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include "fleet-cancel-hop.h"
 #include "fleet-error.h"
 #include "fleet-hash.h"
 #include "fleet-text.h"
@@ -102,9 +103,7 @@ typedef struct {
 
 	GMainContext *context;
 	GError *result_error;
-	gulong cancel_id;
-	GCancellable *cancellable; /* the one cancel_id is connected to */
-	GSource *cancel_source;
+	FleetCancelHop *cancel_hop;
 	GSource *refill; /* a full window is looked at again after ESPOTA_REFILL_MS */
 } EspotaSession;
 
@@ -139,10 +138,7 @@ espota_session_stop(EspotaSession *s)
 		g_clear_pointer(&s->tcp_source, g_source_unref);
 	}
 	espota_cancel_timer(s);
-	if (s->cancel_source != NULL) {
-		g_source_destroy(s->cancel_source);
-		g_clear_pointer(&s->cancel_source, g_source_unref);
-	}
+	g_clear_pointer(&s->cancel_hop, fleet_cancel_hop_free);
 	if (s->accept_cancellable != NULL)
 		g_cancellable_cancel(s->accept_cancellable);
 	if (s->listener != NULL)
@@ -158,9 +154,6 @@ espota_session_free(gpointer data)
 {
 	EspotaSession *s = data;
 	espota_session_stop(s);
-	if (s->cancel_id != 0)
-		g_cancellable_disconnect(s->cancellable, s->cancel_id);
-	g_clear_object(&s->cancellable);
 	g_clear_object(&s->accept_cancellable);
 	g_clear_object(&s->listener);
 	g_clear_object(&s->udp);
@@ -949,28 +942,12 @@ espota_resolve_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	espota_start(s);
 }
 
-static gboolean
-espota_cancel_idle_cb(gpointer user_data)
+static void
+espota_cancelled(gpointer user_data)
 {
 	EspotaSession *s = user_data;
-	g_clear_pointer(&s->cancel_source, g_source_unref);
 	espota_session_fail(s, g_error_new_literal(G_IO_ERROR, G_IO_ERROR_CANCELLED,
 						   _("The update was cancelled")));
-	return G_SOURCE_REMOVE;
-}
-
-/* may run in any thread: hop to the session's context */
-static void
-espota_cancelled_cb(GCancellable *cancellable, gpointer user_data)
-{
-	EspotaSession *s = user_data;
-	GSource *idle;
-	if (s->cancel_source != NULL)
-		return;
-	idle = g_idle_source_new();
-	g_source_set_callback(idle, espota_cancel_idle_cb, s, NULL);
-	s->cancel_source = idle;
-	g_source_attach(idle, s->context);
 }
 
 static void
@@ -1006,13 +983,10 @@ fleet_transport_espota_upload_async(FleetTransport *transport,
 		return;
 	}
 	s->address = g_strdup(address);
-	if (cancellable != NULL) {
-		s->cancellable = g_object_ref(cancellable);
-		s->cancel_id = g_cancellable_connect(cancellable, G_CALLBACK(espota_cancelled_cb), s,
-						     NULL);
-		if (g_cancellable_is_cancelled(cancellable))
-			return;
-	}
+	/* cancellation may come from any thread: it is handled on the session's context */
+	s->cancel_hop = fleet_cancel_hop_new(cancellable, s->context, espota_cancelled, s);
+	if (g_cancellable_is_cancelled(cancellable))
+		return;
 	s->device_addr = g_inet_address_new_from_string(address);
 	if (s->device_addr == NULL) {
 		s->state = ESPOTA_STATE_RESOLVING;

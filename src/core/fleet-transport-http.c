@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 
 #include "fleet-autocleanups.h"
+#include "fleet-cancel-hop.h"
 #include "fleet-curl-multi.h"
 #include "fleet-error.h"
 #include "fleet-text.h"
@@ -82,9 +83,7 @@ typedef struct {
 	GMainContext *context;
 	gboolean finished;
 	GError *result_error;
-	gulong cancel_id;
-	GCancellable *cancellable; /* the one cancel_id is connected to */
-	GSource *cancel_source;
+	FleetCancelHop *cancel_hop;
 } HttpSession;
 
 static void
@@ -109,10 +108,7 @@ http_session_stop(HttpSession *s)
 		g_source_destroy(s->timer);
 		g_clear_pointer(&s->timer, g_source_unref);
 	}
-	if (s->cancel_source != NULL) {
-		g_source_destroy(s->cancel_source);
-		g_clear_pointer(&s->cancel_source, g_source_unref);
-	}
+	g_clear_pointer(&s->cancel_hop, fleet_cancel_hop_free);
 }
 
 static void
@@ -120,9 +116,6 @@ http_session_free(gpointer data)
 {
 	HttpSession *s = data;
 	http_session_stop(s);
-	if (s->cancel_id != 0)
-		g_cancellable_disconnect(s->cancellable, s->cancel_id);
-	g_clear_object(&s->cancellable);
 	g_clear_pointer(&s->easy, curl_easy_cleanup);
 	g_clear_pointer(&s->mime, curl_mime_free);
 	g_clear_pointer(&s->headers, curl_slist_free_all);
@@ -580,28 +573,12 @@ http_done_cb(CURL *easy, CURLcode result, gpointer user_data)
 	http_judge_answer(s, result, status);
 }
 
-static gboolean
-http_cancel_idle_cb(gpointer user_data)
+static void
+http_cancelled(gpointer user_data)
 {
 	HttpSession *s = user_data;
-	g_clear_pointer(&s->cancel_source, g_source_unref);
 	http_session_complete(s, g_error_new_literal(G_IO_ERROR, G_IO_ERROR_CANCELLED,
 						     _("The update was cancelled")));
-	return G_SOURCE_REMOVE;
-}
-
-/* may run in any thread: hop to the session's context */
-static void
-http_cancelled_cb(GCancellable *cancellable, gpointer user_data)
-{
-	HttpSession *s = user_data;
-	GSource *idle;
-	if (s->cancel_source != NULL)
-		return;
-	idle = g_idle_source_new();
-	g_source_set_callback(idle, http_cancel_idle_cb, s, NULL);
-	s->cancel_source = idle;
-	g_source_attach(idle, s->context);
 }
 
 /* a token for the multipart header: what libcurl would have to escape is replaced */
@@ -873,13 +850,10 @@ fleet_transport_http_upload_async(FleetTransport *transport,
 		http_session_complete(s, g_steal_pointer(&error));
 		return;
 	}
-	if (cancellable != NULL) {
-		s->cancellable = g_object_ref(cancellable);
-		s->cancel_id =
-		    g_cancellable_connect(cancellable, G_CALLBACK(http_cancelled_cb), s, NULL);
-		if (g_cancellable_is_cancelled(cancellable))
-			return;
-	}
+	/* cancellation may come from any thread: it is handled on the session's context */
+	s->cancel_hop = fleet_cancel_hop_new(cancellable, s->context, http_cancelled, s);
+	if (g_cancellable_is_cancelled(cancellable))
+		return;
 	fleet_upload_request_phase(request, FLEET_UPLOAD_PHASE_CONNECTING);
 	http_start_attempt(s);
 }
