@@ -864,43 +864,40 @@ parse_esp32_signatures(struct src *s, struct ota_esp_image *img)
 	sector = (end + OTA_ESP_SIG_SECTOR_LEN - 1) & ~(size_t)(OTA_ESP_SIG_SECTOR_LEN - 1);
 	if (sector < len)
 		(void)src_read(s, sector, &magic, 1);
-	if (ota_range_ok(len, sector, OTA_ESP_SIG_SECTOR_LEN) && magic == 0xE7 &&
-	    all_bytes_are(s, end, sector, 0xFF)) {
-		img->sig_sector_offset = sector;
-		for (uint8_t k = 0; k < OTA_ESP_SIG_MAX_BLOCKS; k++) {
-			size_t blk = sector + (size_t)k * OTA_ESP_SIG_BLOCK_LEN;
-			uint8_t head[SIG_BLOCK_HEAD_LEN];
-			uint32_t crc_stored = 0;
-			uint32_t crc = 0;
-			(void)src_read(s, blk, head, sizeof(head));
-			if (head[0] != 0xE7)
-				break;
-			img->sig_scheme[k] = sig_block_scheme(head);
-			(void)src_u32(s, blk + SIG_BLOCK_CRC_OFFSET, &crc_stored);
-			img->sig_block_ok[k] =
-			    img->sig_scheme[k] != OTA_SIG_UNKNOWN &&
-			    src_stream(s, blk, SIG_BLOCK_CRC_OFFSET, sink_crc32_le, &crc) &&
-			    crc == crc_stored;
-			img->sig_blocks = (uint8_t)(k + 1);
-		}
-		ota_esp_image_add_finding(img, OTA_F_SIG_SBV2, img->sig_blocks, img->sig_scheme[0]);
-		for (uint8_t k = 0; k < img->sig_blocks; k++) {
-			if (!img->sig_block_ok[k])
-				ota_esp_image_add_finding(img, OTA_F_SIG_SBV2_BAD_BLOCK, k, 0);
-		}
-		img->payload_len = sector;
-		report_trailing(img, s, sector + OTA_ESP_SIG_SECTOR_LEN, len);
+	if (sector >= len || magic != 0xE7 || !all_bytes_are(s, end, sector, 0xFF)) {
+		report_trailing(img, s, end, len);
 		return;
 	}
-	/* 0xFF to the 4 KiB boundary, a block magic, then the file ends: a signed image cut
-	 * inside its signature sector, which no device will accept */
-	if (sector < len && magic == 0xE7 && all_bytes_are(s, end, sector, 0xFF)) {
-		img->sig_sector_offset = sector;
-		img->payload_len = sector;
+	img->sig_sector_offset = sector;
+	img->payload_len = sector;
+	if (!ota_range_ok(len, sector, OTA_ESP_SIG_SECTOR_LEN)) {
+		/* 0xFF to the 4 KiB boundary, a block magic, then the file ends: a signed image
+		 * cut inside its signature sector, which no device will accept */
 		note(img, OTA_F_SIG_SBV2_BAD_BLOCK);
 		return;
 	}
-	report_trailing(img, s, end, len);
+	for (uint8_t k = 0; k < OTA_ESP_SIG_MAX_BLOCKS; k++) {
+		size_t blk = sector + (size_t)k * OTA_ESP_SIG_BLOCK_LEN;
+		uint8_t head[SIG_BLOCK_HEAD_LEN];
+		uint32_t crc_stored = 0;
+		uint32_t crc = 0;
+		(void)src_read(s, blk, head, sizeof(head));
+		if (head[0] != 0xE7)
+			break;
+		img->sig_scheme[k] = sig_block_scheme(head);
+		(void)src_u32(s, blk + SIG_BLOCK_CRC_OFFSET, &crc_stored);
+		img->sig_block_ok[k] =
+		    img->sig_scheme[k] != OTA_SIG_UNKNOWN &&
+		    src_stream(s, blk, SIG_BLOCK_CRC_OFFSET, sink_crc32_le, &crc) &&
+		    crc == crc_stored;
+		img->sig_blocks = (uint8_t)(k + 1);
+	}
+	ota_esp_image_add_finding(img, OTA_F_SIG_SBV2, img->sig_blocks, img->sig_scheme[0]);
+	for (uint8_t k = 0; k < img->sig_blocks; k++) {
+		if (!img->sig_block_ok[k])
+			ota_esp_image_add_finding(img, OTA_F_SIG_SBV2_BAD_BLOCK, k, 0);
+	}
+	report_trailing(img, s, sector + OTA_ESP_SIG_SECTOR_LEN, len);
 }
 
 static void
@@ -1043,13 +1040,20 @@ ota_esp8266_signed_split(
 	return signed_split_len(len, l, payload_end_hint, payload_len, sig_len);
 }
 
+/* an esp8266 signed-update trailer right after the image: recorded, true */
 static bool
-src_signed_split(struct src *s, size_t payload_end_hint, size_t *payload_len, size_t *sig_len)
+esp8266_signed_trailer(struct src *s, struct ota_esp_image *img)
 {
 	uint32_t l = 0;
-	if (s->len < 8 || !src_u32(s, s->len - 4, &l))
+	size_t payload_len;
+	size_t sig_len;
+	if (img->image_len >= s->len || s->len < 8 || !src_u32(s, s->len - 4, &l) ||
+	    !signed_split_len(s->len, l, img->image_len, &payload_len, &sig_len))
 		return false;
-	return signed_split_len(s->len, l, payload_end_hint, payload_len, sig_len);
+	img->esp8266_sig_len = sig_len;
+	img->payload_len = payload_len;
+	ota_esp_image_add_finding(img, OTA_F_SIG_ESP8266, clamp_u32(sig_len), 0);
+	return true;
 }
 
 static void
@@ -1116,8 +1120,6 @@ parse_arduino_sketch(struct src *s, struct ota_esp_image *img)
 	size_t hdr = OTA_ESP_ARDUINO_APP_OFFSET;
 	uint8_t h[ESP8266_HEADER_LEN];
 	uint8_t crc_bytes = 0;
-	size_t payload_len = len;
-	size_t sig_len = 0;
 
 	img->kind = OTA_IMAGE_ESP8266_ARDUINO;
 	img->header_offset = hdr;
@@ -1154,12 +1156,9 @@ parse_arduino_sketch(struct src *s, struct ota_esp_image *img)
 		check_arduino_crc(s, len, img);
 		return;
 	}
-	if (img->image_len < len && src_signed_split(s, img->image_len, &payload_len, &sig_len)) {
-		img->esp8266_sig_len = sig_len;
-		ota_esp_image_add_finding(img, OTA_F_SIG_ESP8266, clamp_u32(sig_len), 0);
-	}
-	img->payload_len = payload_len;
-	check_arduino_crc(s, payload_len, img);
+	if (!esp8266_signed_trailer(s, img))
+		img->payload_len = len;
+	check_arduino_crc(s, img->payload_len, img);
 	if (img->esp8266_sig_len == 0)
 		report_trailing(img, s, img->image_len, len);
 }
@@ -1182,8 +1181,6 @@ static void
 parse_esp8266_v1(struct src *s, struct ota_esp_image *img, const struct walk *w)
 {
 	size_t len = s->len;
-	size_t payload_len = len;
-	size_t sig_len = 0;
 	uint8_t sketch_magic = 0;
 
 	img->kind = OTA_IMAGE_ESP8266_V1;
@@ -1238,12 +1235,8 @@ parse_esp8266_v1(struct src *s, struct ota_esp_image *img, const struct walk *w)
 		img->payload_len = img->image_len;
 		return;
 	}
-	if (img->image_len < len && src_signed_split(s, img->image_len, &payload_len, &sig_len)) {
-		img->esp8266_sig_len = sig_len;
-		img->payload_len = payload_len;
-		ota_esp_image_add_finding(img, OTA_F_SIG_ESP8266, clamp_u32(sig_len), 0);
+	if (esp8266_signed_trailer(s, img))
 		return;
-	}
 	img->payload_len = img->image_len;
 	report_trailing(img, s, img->image_len, len);
 }
@@ -1302,17 +1295,15 @@ parse_esp8266_v2(struct src *s, struct ota_esp_image *img)
 		return;
 	}
 	walk_segments(s, hdr2 + ESP8266_HEADER_LEN, img->segment_count, &w);
-	/* list the irom segment first, as esptool does */
+	copy_walk(img, &w);
+	/* list the irom segment first, as esptool does (at most 15 were parsed, and after
+	 * them the walk holds zeros: a segment past the end is not listed) */
+	for (uint8_t i = w.parsed; i > 0; i--)
+		img->segments[i] = img->segments[i - 1];
 	img->segments[0].load_addr = irom_addr;
 	img->segments[0].data_len = irom_len;
 	img->segments[0].data_offset = 16;
-	for (uint8_t i = 0; i < w.parsed && i + 1 < OTA_ESP_MAX_SEGMENTS; i++)
-		img->segments[i + 1] = w.segs[i];
 	img->segments_parsed = (uint8_t)(w.parsed + 1);
-	img->checksum_present = w.checksum_present;
-	img->checksum_offset = w.checksum_offset;
-	img->checksum_stored = w.checksum_stored;
-	img->checksum_computed = w.checksum;
 	if (!report_walk(img, &w))
 		return;
 	check_checksum(img, &w);
