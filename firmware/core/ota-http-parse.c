@@ -6,23 +6,12 @@
 #include "ota/ota-util.h"
 
 bool
-ota_http_equal_ci(const char *a, size_t an, const char *b)
+ota_http_match(const char *a, size_t an, const char *b, unsigned how)
 {
-	return an == ota_strnlen(b, OTA_HTTP_LINE_MAX) && ota_equal_ci(a, b, an);
-}
-
-bool
-ota_http_starts_ci(const char *a, size_t an, const char *prefix)
-{
-	size_t pn = ota_strnlen(prefix, OTA_HTTP_LINE_MAX);
-	return an >= pn && ota_equal_ci(a, prefix, pn);
-}
-
-bool
-ota_http_starts_with(const char *a, size_t an, const char *prefix)
-{
-	size_t pn = ota_strnlen(prefix, OTA_HTTP_LINE_MAX);
-	return an >= pn && ota_compare(a, prefix, pn) == 0;
+	size_t bn = ota_strnlen(b, OTA_HTTP_LINE_MAX);
+	if ((how & OTA_HTTP_PREFIX) != 0 ? an < bn : an != bn)
+		return false;
+	return (how & OTA_HTTP_CI) != 0 ? ota_equal_ci(a, b, bn) : ota_compare(a, b, bn) == 0;
 }
 
 bool
@@ -50,13 +39,6 @@ ota_http_index_of(const char *s, size_t n, char c)
 			return (long)i;
 	}
 	return -1;
-}
-
-bool
-ota_http_same(const char *a, size_t an, const char *b)
-{
-	size_t bn = ota_strnlen(b, 128);
-	return an == bn && ota_compare(a, b, an) == 0;
 }
 
 bool
@@ -94,7 +76,7 @@ parse_method(const char *s, size_t n)
 	    {"DELETE", M_DELETE}, {"OPTIONS", M_OPTIONS}, {"PATCH", M_PATCH},
 	};
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
-		if (ota_http_same(s, n, table[i].name))
+		if (ota_http_match(s, n, table[i].name, OTA_HTTP_SAME))
 			return table[i].m;
 	}
 	return M_GET; /* GET, and any other word, as on the stock server */
@@ -151,7 +133,7 @@ ota_http_parse_request_line(struct ota_http_conn *c)
 	ver = target + tn + 1;
 	vn = n - (size_t)sp1 - 1 - tn - 1;
 	if (vn != 8 || ota_compare(ver, "HTTP/1.", 7) != 0 || ver[7] < '0' || ver[7] > '9')
-		return ota_http_starts_with(ver, vn, "HTTP/") ? 505 : 400;
+		return ota_http_match(ver, vn, "HTTP/", OTA_HTTP_PREFIX) ? 505 : 400;
 	c->minor = (uint8_t)(ver[7] - '0');
 	c->keep_alive = c->minor > 0;
 	c->method = (uint8_t)parse_method(s, (size_t)sp1);
@@ -202,7 +184,7 @@ parse_boundary(struct ota_http_conn *c, const char *v, size_t n)
 		p = v + i;
 		pn = end - i;
 		ota_http_trim(&p, &pn);
-		if (ota_http_starts_ci(p, pn, "boundary=")) {
+		if (ota_http_match(p, pn, "boundary=", OTA_HTTP_PREFIX | OTA_HTTP_CI)) {
 			const char *b = p + 9;
 			size_t bn = pn - 9;
 			if (bn > 0 && b[0] == '"') {
@@ -263,7 +245,7 @@ ota_http_parse_header(struct ota_http_conn *c)
 	vn = n - (size_t)colon - 1;
 	ota_http_trim(&v, &vn);
 	while ((name = ota_string_at(header_names, h)) != 0 &&
-	       !ota_http_equal_ci(s, (size_t)colon, name))
+	       !ota_http_match(s, (size_t)colon, name, OTA_HTTP_CI))
 		h++;
 
 	switch (h) {
@@ -274,10 +256,11 @@ ota_http_parse_header(struct ota_http_conn *c)
 		c->content_length = len;
 		break;
 	case H_CONTENT_TYPE:
-		if (ota_http_starts_ci(v, vn, "multipart/")) {
+		if (ota_http_match(v, vn, "multipart/", OTA_HTTP_PREFIX | OTA_HTTP_CI)) {
 			c->ctype = CT_MULTIPART;
 			parse_boundary(c, v, vn);
-		} else if (ota_http_starts_ci(v, vn, "application/octet-stream")) {
+		} else if (ota_http_match(v, vn, "application/octet-stream",
+					  OTA_HTTP_PREFIX | OTA_HTTP_CI)) {
 			c->ctype = CT_OCTET;
 		} else {
 			c->ctype = CT_OTHER;
@@ -292,13 +275,13 @@ ota_http_parse_header(struct ota_http_conn *c)
 		}
 		break;
 	case H_CONNECTION:
-		c->keep_alive = ota_http_equal_ci(v, vn, "keep-alive");
+		c->keep_alive = ota_http_match(v, vn, "keep-alive", OTA_HTTP_CI);
 		break;
 	case H_TRANSFER_ENCODING:
 		c->chunked = true;
 		break;
 	case H_EXPECT:
-		c->expect_continue = ota_http_equal_ci(v, vn, "100-continue");
+		c->expect_continue = ota_http_match(v, vn, "100-continue", OTA_HTTP_CI);
 		break;
 	case H_X_MD5:
 		set_md5(c, v, vn);
@@ -334,7 +317,7 @@ ota_http_parse_disposition(struct ota_http_conn *c)
 		name_n = q < 0 ? an : (size_t)q;
 		c->part_is_file = true;
 	}
-	c->part_is_fs = ota_http_same(arg, name_n, "filesystem");
+	c->part_is_fs = ota_http_match(arg, name_n, "filesystem", OTA_HTTP_SAME);
 }
 
 /* a Digest parameter: name=value or name="value", at the start or after ' ' or ',' */
@@ -346,7 +329,7 @@ digest_param(const char *s, size_t n, const char *name, const char **val, size_t
 		size_t j;
 		if (i > 0 && s[i - 1] != ' ' && s[i - 1] != ',' && s[i - 1] != '\t')
 			continue;
-		if (!ota_http_equal_ci(s + i, nl, name) || s[i + nl] != '=')
+		if (!ota_equal_ci(s + i, name, nl) || s[i + nl] != '=')
 			continue;
 		j = i + nl + 1;
 		if (j < n && s[j] == '"') {
@@ -426,7 +409,7 @@ md5_joined(const struct ota_http_server *srv,
 static bool
 param_is(const struct ota_auth_part *p, const char *s)
 {
-	return ota_http_same(p->data, p->len, s);
+	return ota_http_match(p->data, p->len, s, OTA_HTTP_SAME);
 }
 
 bool

@@ -50,12 +50,12 @@ enum mp_state {
 
 /* ---- text helpers (no libc) ---- */
 
-/* @a (@an bytes) equals the NUL-terminated @b, ignoring ASCII case */
-bool ota_http_equal_ci(const char *a, size_t an, const char *b);
-bool ota_http_starts_ci(const char *a, size_t an, const char *prefix);
-bool ota_http_starts_with(const char *a, size_t an, const char *prefix);
-/* @a (@an bytes) equals the NUL-terminated @b exactly */
-bool ota_http_same(const char *a, size_t an, const char *b);
+/* how ota_http_match() compares */
+#define OTA_HTTP_SAME 0u   /* @a is @b, byte for byte */
+#define OTA_HTTP_PREFIX 1u /* @a starts with @b */
+#define OTA_HTTP_CI 2u	   /* ASCII case does not count */
+/* @a (@an bytes) against the NUL-terminated @b (shorter than OTA_HTTP_LINE_MAX) */
+bool ota_http_match(const char *a, size_t an, const char *b, unsigned how);
 bool ota_http_is_ws(char c);
 /* strips spaces and tabs at both ends */
 void ota_http_trim(const char **s, size_t *n);

@@ -256,9 +256,9 @@ authenticate(struct ota_http_server *srv, struct ota_http_conn *c)
 	bool ok = false;
 	if (!srv->auth_required)
 		return true;
-	if (ota_http_starts_with(c->auth, c->auth_len, "Basic"))
+	if (ota_http_match(c->auth, c->auth_len, "Basic", OTA_HTTP_PREFIX))
 		ok = ota_http_check_basic(srv, c);
-	else if (ota_http_starts_with(c->auth, c->auth_len, "Digest") && c->auth_len > 7)
+	else if (ota_http_match(c->auth, c->auth_len, "Digest", OTA_HTTP_PREFIX) && c->auth_len > 7)
 		ok = ota_http_check_digest(srv, c);
 	if (!ok)
 		emit(srv, OTA_HTTP_EV_AUTH_FAILED, c, 0);
@@ -481,7 +481,7 @@ dispatch(struct ota_http_server *srv, struct ota_http_conn *c)
 		return;
 	}
 	pn = ota_strnlen(c->path, sizeof(c->path));
-	if (ota_http_same(c->path, pn, srv->path)) {
+	if (ota_http_match(c->path, pn, srv->path, OTA_HTTP_SAME)) {
 		switch (c->method) {
 		case M_GET:
 			if (!authenticate(srv, c)) {
@@ -500,7 +500,7 @@ dispatch(struct ota_http_server *srv, struct ota_http_conn *c)
 		default:
 			break;
 		}
-	} else if (c->method == M_GET && ota_http_same(c->path, pn, INFO_PATH) &&
+	} else if (c->method == M_GET && ota_http_match(c->path, pn, INFO_PATH, OTA_HTTP_SAME) &&
 		   srv->ops.info_json != 0) {
 		int n = srv->ops.info_json(srv->ops.user, srv->body, sizeof(srv->body));
 		if (n < 0 || (size_t)n >= sizeof(srv->body)) {
@@ -732,8 +732,8 @@ mp_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 			part_body_start(srv, c);
 			return;
 		}
-		if (c->line_len > 19 &&
-		    ota_http_starts_ci(c->line, c->line_len, "Content-Disposition"))
+		if (c->line_len > 19 && ota_http_match(c->line, c->line_len, "Content-Disposition",
+						       OTA_HTTP_PREFIX | OTA_HTTP_CI))
 			ota_http_parse_disposition(c);
 		break;
 	case MP_TEXT:
