@@ -878,8 +878,9 @@ ota_slots_set_boot(struct ota_slots *s, int slot)
 	return write_entry(s, next, &e[next]);
 }
 
-int
-ota_slots_mark_valid(struct ota_slots *s)
+/* the active entry becomes VALID, or INVALID when a rollback is possible */
+static int
+mark_active(struct ota_slots *s, uint32_t state)
 {
 	struct ota_select_entry e[2];
 	int active;
@@ -889,11 +890,21 @@ ota_slots_mark_valid(struct ota_slots *s)
 	active = ota_select_active(e);
 	if (active < 0)
 		return OTA_E_BAD_STATE;
-	if (e[active].state == OTA_IMG_VALID)
-		return OTA_OK;
-	e[active].state = OTA_IMG_VALID;
+	if (state == OTA_IMG_VALID) {
+		if (e[active].state == OTA_IMG_VALID)
+			return OTA_OK;
+	} else if (!ota_slots_rollback_possible(s)) {
+		return OTA_E_ROLLBACK;
+	}
+	e[active].state = state;
 	e[active].crc = ota_select_entry_crc(e[active].seq);
 	return write_entry(s, active, &e[active]);
+}
+
+int
+ota_slots_mark_valid(struct ota_slots *s)
+{
+	return mark_active(s, OTA_IMG_VALID);
 }
 
 bool
@@ -919,19 +930,7 @@ ota_slots_rollback_possible(const struct ota_slots *s)
 int
 ota_slots_mark_invalid(struct ota_slots *s)
 {
-	struct ota_select_entry e[2];
-	int active;
-	int rc = ota_slots_read_otadata(s, e);
-	if (rc != OTA_OK)
-		return rc;
-	active = ota_select_active(e);
-	if (active < 0)
-		return OTA_E_BAD_STATE;
-	if (!ota_slots_rollback_possible(s))
-		return OTA_E_ROLLBACK;
-	e[active].state = OTA_IMG_INVALID;
-	e[active].crc = ota_select_entry_crc(e[active].seq);
-	return write_entry(s, active, &e[active]);
+	return mark_active(s, OTA_IMG_INVALID);
 }
 
 int
