@@ -11,6 +11,7 @@
 #include "ota/ota-slots.h"
 
 #include "ota/ota-errors.h"
+#include "ota/ota-sink.h"
 #include "ota/ota-util.h"
 
 #define MIN_SCRATCH 64u
@@ -460,13 +461,12 @@ static bool
 config_ok(const struct ota_slots_config *c)
 {
 	const struct ota_flash_ops *f = c->flash;
-	const struct ota_hash_ops *h = c->hash;
 	if (f == NULL || f->read == NULL || f->write == NULL || f->erase == NULL)
 		return false;
 	if (f->sector_size != OTA_FLASH_SECTOR_SIZE || !is_pow2(f->write_align) ||
 	    f->write_align > OTA_FLASH_MAX_ALIGN || f->erased_val != 0xFF)
 		return false;
-	if (h == NULL || h->begin == NULL || h->update == NULL || h->finish == NULL)
+	if (!ota_hash_ops_valid(c->hash))
 		return false;
 	if (c->scratch == NULL || c->scratch_len < MIN_SCRATCH)
 		return false;
@@ -497,26 +497,28 @@ ota_slots_init(struct ota_slots *s, const struct ota_slots_config *cfg)
 	s->n_parts = (uint8_t)n;
 	for (size_t i = 0; i < n; i++) {
 		const struct ota_partition *p = &s->parts[i];
+		const struct ota_partition **role;
 		if (p->type == OTA_PART_TYPE_APP && (p->subtype & 0xF0) == OTA_PART_SUBTYPE_OTA_0) {
-			unsigned idx = p->subtype & 0x0F;
-			if (s->apps[idx] != NULL || !partition_aligned(p, OTA_FLASH_SECTOR_SIZE))
-				return OTA_E_PARTITION_TABLE;
-			s->apps[idx] = p;
-			s->app_count++;
+			role = &s->apps[p->subtype & 0x0F];
 		} else if (p->type == OTA_PART_TYPE_DATA &&
 			   p->subtype == OTA_PART_SUBTYPE_DATA_OTA) {
-			if (s->otadata != NULL || !partition_aligned(p, OTA_FLASH_SECTOR_SIZE) ||
-			    p->size < 2 * OTA_FLASH_SECTOR_SIZE)
+			if (p->size < 2 * OTA_FLASH_SECTOR_SIZE)
 				return OTA_E_PARTITION_TABLE;
-			s->otadata = p;
+			role = &s->otadata;
 		} else if (p->type == OTA_PART_TYPE_DATA && s->fs == NULL &&
 			   (p->subtype == OTA_PART_SUBTYPE_DATA_SPIFFS ||
 			    p->subtype == OTA_PART_SUBTYPE_DATA_LITTLEFS ||
 			    p->subtype == OTA_PART_SUBTYPE_DATA_FAT)) {
-			if (!partition_aligned(p, OTA_FLASH_SECTOR_SIZE))
-				return OTA_E_PARTITION_TABLE;
-			s->fs = p;
+			role = &s->fs; /* the first file system */
+		} else {
+			continue;
 		}
+		/* one partition per app slot and one otadata, each in whole sectors */
+		if (*role != NULL || !partition_aligned(p, OTA_FLASH_SECTOR_SIZE))
+			return OTA_E_PARTITION_TABLE;
+		*role = p;
+		if (p->type == OTA_PART_TYPE_APP)
+			s->app_count++;
 	}
 	/* IDF's app_count is the number of ota_N entries and slot = (seq - 1) % app_count, so
 	 * the indices must be 0..app_count-1 for every seq to name a partition */
