@@ -8,6 +8,8 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "fleet-log-source-private.h"
+
 /* transcripts are looked at this often while a job runs */
 #define FLEET_LOG_JOBS_POLL_MS 200
 
@@ -19,28 +21,15 @@ typedef struct {
 } FleetLogJobWatch;
 
 struct _FleetLogSourceJobs {
-	GObject parent_instance;
+	FleetLogSource parent_instance;
 	FleetJobQueue *queue;
-	FleetLogSourceStatus status;
 	gboolean started;
 	gulong items_id;
 	GHashTable *watches; /* FleetJob → FleetLogJobWatch */
 	guint poll_id;
 };
 
-static void fleet_log_source_jobs_iface_init(FleetLogSourceInterface *iface);
-
-G_DEFINE_TYPE_WITH_CODE(FleetLogSourceJobs,
-			fleet_log_source_jobs,
-			G_TYPE_OBJECT,
-			G_IMPLEMENT_INTERFACE(FLEET_TYPE_LOG_SOURCE,
-					      fleet_log_source_jobs_iface_init))
-
-enum {
-	PROP_0,
-	PROP_STATE,
-	PROP_STATUS,
-};
+G_DEFINE_TYPE(FleetLogSourceJobs, fleet_log_source_jobs, FLEET_TYPE_LOG_SOURCE)
 
 static void
 fleet_log_job_watch_free(FleetLogJobWatch *watch)
@@ -207,7 +196,7 @@ fleet_log_source_jobs_start(FleetLogSource *source)
 	self->items_id = g_signal_connect(self->queue, "items-changed",
 					  G_CALLBACK(fleet_log_source_jobs_items_changed_cb), self);
 	fleet_log_source_jobs_sync(self);
-	fleet_log_source_status_set(source, &self->status, FLEET_LOG_SOURCE_STATE_RUNNING, NULL);
+	fleet_log_source_set_state(source, FLEET_LOG_SOURCE_STATE_RUNNING, NULL);
 	fleet_log_source_jobs_poll(self);
 }
 
@@ -222,51 +211,13 @@ fleet_log_source_jobs_stop(FleetLogSource *source)
 	g_clear_signal_handler(&self->items_id, self->queue);
 	g_clear_handle_id(&self->poll_id, g_source_remove);
 	g_hash_table_remove_all(self->watches);
-	fleet_log_source_status_set(source, &self->status, FLEET_LOG_SOURCE_STATE_STOPPED, NULL);
+	fleet_log_source_set_state(source, FLEET_LOG_SOURCE_STATE_STOPPED, NULL);
 }
 
 static gchar *
 fleet_log_source_jobs_describe(FleetLogSource *source)
 {
 	return g_strdup(_("Update transcripts"));
-}
-
-static FleetLogSourceState
-fleet_log_source_jobs_get_state(FleetLogSource *source)
-{
-	return FLEET_LOG_SOURCE_JOBS(source)->status.state;
-}
-
-static const gchar *
-fleet_log_source_jobs_get_status(FleetLogSource *source)
-{
-	return FLEET_LOG_SOURCE_JOBS(source)->status.status;
-}
-
-static void
-fleet_log_source_jobs_iface_init(FleetLogSourceInterface *iface)
-{
-	iface->start = fleet_log_source_jobs_start;
-	iface->stop = fleet_log_source_jobs_stop;
-	iface->describe = fleet_log_source_jobs_describe;
-	iface->get_state = fleet_log_source_jobs_get_state;
-	iface->get_status = fleet_log_source_jobs_get_status;
-}
-
-static void
-fleet_log_source_jobs_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-	FleetLogSourceJobs *self = FLEET_LOG_SOURCE_JOBS(object);
-	switch (prop_id) {
-	case PROP_STATE:
-		g_value_set_enum(value, self->status.state);
-		break;
-	case PROP_STATUS:
-		g_value_set_string(value, self->status.status);
-		break;
-	default:
-		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-	}
 }
 
 static void
@@ -287,7 +238,6 @@ static void
 fleet_log_source_jobs_finalize(GObject *object)
 {
 	FleetLogSourceJobs *self = FLEET_LOG_SOURCE_JOBS(object);
-	fleet_log_source_status_clear(&self->status);
 	g_hash_table_unref(self->watches);
 	G_OBJECT_CLASS(fleet_log_source_jobs_parent_class)->finalize(object);
 }
@@ -296,11 +246,12 @@ static void
 fleet_log_source_jobs_class_init(FleetLogSourceJobsClass *klass)
 {
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
-	object_class->get_property = fleet_log_source_jobs_get_property;
+	FleetLogSourceClass *source_class = FLEET_LOG_SOURCE_CLASS(klass);
 	object_class->dispose = fleet_log_source_jobs_dispose;
 	object_class->finalize = fleet_log_source_jobs_finalize;
-	g_object_class_override_property(object_class, PROP_STATE, "state");
-	g_object_class_override_property(object_class, PROP_STATUS, "status");
+	source_class->start = fleet_log_source_jobs_start;
+	source_class->stop = fleet_log_source_jobs_stop;
+	source_class->describe = fleet_log_source_jobs_describe;
 }
 
 static void

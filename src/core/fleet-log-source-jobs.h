@@ -15,7 +15,11 @@ G_BEGIN_DECLS
 #define FLEET_LOG_JOBS_TAG "update"
 
 #define FLEET_TYPE_LOG_SOURCE_JOBS (fleet_log_source_jobs_get_type())
-G_DECLARE_FINAL_TYPE(FleetLogSourceJobs, fleet_log_source_jobs, FLEET, LOG_SOURCE_JOBS, GObject)
+G_DECLARE_FINAL_TYPE(FleetLogSourceJobs,
+		     fleet_log_source_jobs,
+		     FLEET,
+		     LOG_SOURCE_JOBS,
+		     FleetLogSource)
 
 FleetLogSourceJobs *
 fleet_log_source_jobs_new(FleetJobQueue *queue);

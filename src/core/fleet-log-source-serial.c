@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "fleet-error.h"
-#include "fleet-log-splitter.h"
+#include "fleet-log-source-private.h"
 
 #define FLEET_LOG_SERIAL_CHUNK 4096
 #define FLEET_LOG_SERIAL_READ_BUDGET (64 * 1024)
@@ -45,39 +45,23 @@ struct fleet_termios2 {
 #endif
 
 struct _FleetLogSourceSerial {
-	GObject parent_instance;
+	FleetLogSource parent_instance;
 	gchar *path;
 	gchar *device_id;
 	guint baud;
 	gboolean dtr;
 	gboolean rts;
-	FleetLogSourceStatus status;
 	gboolean started;
 	gint fd;
 	guint read_id;
 	guint reopen_id;
 	guint reset_id;
-	guint partial_id;
 	guint n_opens;
 	gboolean lost_reported;
-	FleetLogSplitter *splitter;
-	GPtrArray *batch;
 	guint8 buf[FLEET_LOG_SERIAL_CHUNK];
 };
 
-static void fleet_log_source_serial_iface_init(FleetLogSourceInterface *iface);
-
-G_DEFINE_TYPE_WITH_CODE(FleetLogSourceSerial,
-			fleet_log_source_serial,
-			G_TYPE_OBJECT,
-			G_IMPLEMENT_INTERFACE(FLEET_TYPE_LOG_SOURCE,
-					      fleet_log_source_serial_iface_init))
-
-enum {
-	PROP_0,
-	PROP_STATE,
-	PROP_STATUS,
-};
+G_DEFINE_TYPE(FleetLogSourceSerial, fleet_log_source_serial, FLEET_TYPE_LOG_SOURCE)
 
 static void fleet_log_source_serial_try_open(FleetLogSourceSerial *self);
 
@@ -128,12 +112,6 @@ fleet_log_source_serial_get_n_opens(FleetLogSourceSerial *self)
 {
 	g_return_val_if_fail(FLEET_IS_LOG_SOURCE_SERIAL(self), 0);
 	return self->n_opens;
-}
-
-static void
-fleet_log_source_serial_event(FleetLogSourceSerial *self, FleetLogLevel level, const gchar *text)
-{
-	fleet_log_source_emit_event(FLEET_LOG_SOURCE(self), self->device_id, level, text);
 }
 
 static speed_t
@@ -222,40 +200,11 @@ fleet_log_serial_modem_lines(gint fd, gboolean dtr, gboolean rts, GError **error
 }
 
 static void
-fleet_log_source_serial_line_cb(const guint8 *data, gsize len, gpointer user_data)
-{
-	FleetLogSourceSerial *self = FLEET_LOG_SOURCE_SERIAL(user_data);
-	g_ptr_array_add(self->batch,
-			fleet_log_line_parse(self->device_id, g_get_real_time(), data, len));
-}
-
-static void
-fleet_log_source_serial_flush_batch(FleetLogSourceSerial *self)
-{
-	g_autoptr(GPtrArray) batch = NULL;
-	if (self->batch->len == 0)
-		return;
-	batch = g_steal_pointer(&self->batch);
-	self->batch = g_ptr_array_new_with_free_func((GDestroyNotify)fleet_log_line_unref);
-	fleet_log_source_emit_lines(FLEET_LOG_SOURCE(self), batch);
-}
-
-static gboolean
-fleet_log_source_serial_partial_cb(gpointer user_data)
-{
-	FleetLogSourceSerial *self = FLEET_LOG_SOURCE_SERIAL(user_data);
-	self->partial_id = 0;
-	fleet_log_splitter_flush(self->splitter, fleet_log_source_serial_line_cb, self);
-	fleet_log_source_serial_flush_batch(self);
-	return G_SOURCE_REMOVE;
-}
-
-static void
 fleet_log_source_serial_close(FleetLogSourceSerial *self)
 {
 	g_clear_handle_id(&self->read_id, g_source_remove);
 	g_clear_handle_id(&self->reset_id, g_source_remove);
-	g_clear_handle_id(&self->partial_id, g_source_remove);
+	fleet_log_source_input_close(FLEET_LOG_SOURCE(self));
 	if (self->fd >= 0) {
 		close(self->fd);
 		self->fd = -1;
@@ -273,8 +222,7 @@ fleet_log_source_serial_reopen_cb(gpointer user_data)
 static void
 fleet_log_source_serial_wait_for_port(FleetLogSourceSerial *self, const gchar *status)
 {
-	fleet_log_source_status_set(FLEET_LOG_SOURCE(self), &self->status,
-				    FLEET_LOG_SOURCE_STATE_WAITING, status);
+	fleet_log_source_set_state(FLEET_LOG_SOURCE(self), FLEET_LOG_SOURCE_STATE_WAITING, status);
 	if (self->reopen_id == 0)
 		self->reopen_id = g_timeout_add(FLEET_LOG_SERIAL_REOPEN_MS,
 						fleet_log_source_serial_reopen_cb, self);
@@ -285,12 +233,11 @@ static void
 fleet_log_source_serial_lost(FleetLogSourceSerial *self, const gchar *reason)
 {
 	g_autofree gchar *text = NULL;
-	fleet_log_splitter_flush(self->splitter, fleet_log_source_serial_line_cb, self);
-	fleet_log_source_serial_flush_batch(self);
+	fleet_log_source_input_flush(FLEET_LOG_SOURCE(self));
 	fleet_log_source_serial_close(self);
 	/* TRANSLATORS: marks the place in a serial log where the port went away; %s says why */
 	text = g_strdup_printf(_("disconnected: %s"), reason);
-	fleet_log_source_serial_event(self, FLEET_LOG_LEVEL_WARN, text);
+	fleet_log_source_mark(FLEET_LOG_SOURCE(self), FLEET_LOG_LEVEL_WARN, text);
 	self->lost_reported = TRUE;
 	fleet_log_source_serial_wait_for_port(self,
 					      _("Port unplugged; waiting for it to come back"));
@@ -305,8 +252,8 @@ fleet_log_source_serial_read_cb(gint fd, GIOCondition condition, gpointer user_d
 	while (budget > 0) {
 		gssize n = read(fd, self->buf, sizeof(self->buf));
 		if (n > 0) {
-			fleet_log_splitter_feed(self->splitter, self->buf, (gsize)n, NULL,
-						fleet_log_source_serial_line_cb, self);
+			fleet_log_source_input_feed(FLEET_LOG_SOURCE(self), self->buf, (gsize)n,
+						    NULL);
 			budget -= MIN((gsize)n, budget);
 			continue;
 		}
@@ -318,10 +265,7 @@ fleet_log_source_serial_read_cb(gint fd, GIOCondition condition, gpointer user_d
 					     n == 0 ? _("the port was closed") : g_strerror(errno));
 		return G_SOURCE_REMOVE;
 	}
-	fleet_log_source_serial_flush_batch(self);
-	g_clear_handle_id(&self->partial_id, g_source_remove);
-	if (fleet_log_splitter_get_pending(self->splitter) > 0)
-		self->partial_id = g_timeout_add(1000, fleet_log_source_serial_partial_cb, self);
+	fleet_log_source_input_read_done(FLEET_LOG_SOURCE(self));
 	return G_SOURCE_CONTINUE;
 }
 
@@ -340,7 +284,7 @@ fleet_log_source_serial_try_open(FleetLogSourceSerial *self)
 		/* TRANSLATORS: %s is a serial port such as /dev/ttyUSB0, then the reason */
 		text = g_strdup_printf(_("Cannot open %s: %s"), self->path, g_strerror(saved));
 		if (!self->lost_reported) {
-			fleet_log_source_serial_event(self, FLEET_LOG_LEVEL_WARN, text);
+			fleet_log_source_mark(FLEET_LOG_SOURCE(self), FLEET_LOG_LEVEL_WARN, text);
 			self->lost_reported = TRUE;
 		}
 		fleet_log_source_serial_wait_for_port(self, text);
@@ -350,10 +294,11 @@ fleet_log_source_serial_try_open(FleetLogSourceSerial *self)
 	(void)ioctl(fd, TIOCEXCL);
 	if (!fleet_log_serial_configure(fd, self->baud, &error)) {
 		close(fd);
-		fleet_log_source_serial_event(self, FLEET_LOG_LEVEL_ERROR, error->message);
+		fleet_log_source_mark(FLEET_LOG_SOURCE(self), FLEET_LOG_LEVEL_ERROR,
+				      error->message);
 		g_clear_handle_id(&self->reopen_id, g_source_remove);
-		fleet_log_source_status_set(FLEET_LOG_SOURCE(self), &self->status,
-					    FLEET_LOG_SOURCE_STATE_FAILED, error->message);
+		fleet_log_source_set_state(FLEET_LOG_SOURCE(self), FLEET_LOG_SOURCE_STATE_FAILED,
+					   error->message);
 		return;
 	}
 	/* many adapters raise DTR and RTS on open, which holds an ESP in reset */
@@ -362,11 +307,10 @@ fleet_log_source_serial_try_open(FleetLogSourceSerial *self)
 	self->fd = fd;
 	self->n_opens++;
 	g_clear_handle_id(&self->reopen_id, g_source_remove);
-	fleet_log_splitter_reset(self->splitter);
+	fleet_log_source_input_open(FLEET_LOG_SOURCE(self), FALSE);
 	self->read_id =
 	    g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, fleet_log_source_serial_read_cb, self);
-	fleet_log_source_status_set(FLEET_LOG_SOURCE(self), &self->status,
-				    FLEET_LOG_SOURCE_STATE_RUNNING, NULL);
+	fleet_log_source_set_state(FLEET_LOG_SOURCE(self), FLEET_LOG_SOURCE_STATE_RUNNING, NULL);
 	if (self->n_opens == 1 && !self->lost_reported) {
 		/* TRANSLATORS: the first line of a serial log: a port and its baud rate */
 		text = g_strdup_printf(_("opened %s at %u baud"), self->path, self->baud);
@@ -375,7 +319,7 @@ fleet_log_source_serial_try_open(FleetLogSourceSerial *self)
 		text = g_strdup_printf(_("reconnected: %s at %u baud"), self->path, self->baud);
 	}
 	self->lost_reported = FALSE;
-	fleet_log_source_serial_event(self, FLEET_LOG_LEVEL_INFO, text);
+	fleet_log_source_mark(FLEET_LOG_SOURCE(self), FLEET_LOG_LEVEL_INFO, text);
 }
 
 gboolean
@@ -392,7 +336,7 @@ fleet_log_source_serial_set_baud(FleetLogSourceSerial *self, guint baud, GError 
 	if (self->fd >= 0) {
 		/* TRANSLATORS: marks a baud rate change in a serial log */
 		text = g_strdup_printf(_("now at %u baud"), baud);
-		fleet_log_source_serial_event(self, FLEET_LOG_LEVEL_INFO, text);
+		fleet_log_source_mark(FLEET_LOG_SOURCE(self), FLEET_LOG_LEVEL_INFO, text);
 	}
 	return TRUE;
 }
@@ -435,7 +379,7 @@ fleet_log_source_serial_reset_device(FleetLogSourceSerial *self, GError **error)
 	if (!fleet_log_serial_modem_lines(self->fd, FALSE, TRUE, error))
 		return FALSE;
 	/* TRANSLATORS: marks a device reset in a serial log */
-	fleet_log_source_serial_event(self, FLEET_LOG_LEVEL_INFO, _("reset (RTS pulse)"));
+	fleet_log_source_mark(FLEET_LOG_SOURCE(self), FLEET_LOG_LEVEL_INFO, _("reset (RTS pulse)"));
 	g_clear_handle_id(&self->reset_id, g_source_remove);
 	self->reset_id =
 	    g_timeout_add(FLEET_LOG_SERIAL_RESET_MS, fleet_log_source_serial_reset_done_cb, self);
@@ -449,7 +393,7 @@ fleet_log_source_serial_start(FleetLogSource *source)
 	if (self->started)
 		return;
 	self->started = TRUE;
-	fleet_log_source_status_set(source, &self->status, FLEET_LOG_SOURCE_STATE_CONNECTING, NULL);
+	fleet_log_source_set_state(source, FLEET_LOG_SOURCE_STATE_CONNECTING, NULL);
 	fleet_log_source_serial_try_open(self);
 }
 
@@ -459,12 +403,11 @@ fleet_log_source_serial_stop(FleetLogSource *source)
 	FleetLogSourceSerial *self = FLEET_LOG_SOURCE_SERIAL(source);
 	if (!self->started)
 		return;
-	fleet_log_splitter_flush(self->splitter, fleet_log_source_serial_line_cb, self);
-	fleet_log_source_serial_flush_batch(self);
+	fleet_log_source_input_flush(source);
 	self->started = FALSE;
 	g_clear_handle_id(&self->reopen_id, g_source_remove);
 	fleet_log_source_serial_close(self);
-	fleet_log_source_status_set(source, &self->status, FLEET_LOG_SOURCE_STATE_STOPPED, NULL);
+	fleet_log_source_set_state(source, FLEET_LOG_SOURCE_STATE_STOPPED, NULL);
 }
 
 static gchar *
@@ -475,52 +418,10 @@ fleet_log_source_serial_describe(FleetLogSource *source)
 	return g_strdup_printf(_("Serial %s at %u baud"), self->path, self->baud);
 }
 
-static FleetLogSourceState
-fleet_log_source_serial_get_state(FleetLogSource *source)
-{
-	return FLEET_LOG_SOURCE_SERIAL(source)->status.state;
-}
-
 static const gchar *
-fleet_log_source_serial_get_status(FleetLogSource *source)
-{
-	return FLEET_LOG_SOURCE_SERIAL(source)->status.status;
-}
-
-static const gchar *
-fleet_log_source_serial_iface_device_id(FleetLogSource *source)
+fleet_log_source_serial_source_device_id(FleetLogSource *source)
 {
 	return fleet_log_source_serial_get_device_id(FLEET_LOG_SOURCE_SERIAL(source));
-}
-
-static void
-fleet_log_source_serial_iface_init(FleetLogSourceInterface *iface)
-{
-	iface->start = fleet_log_source_serial_start;
-	iface->stop = fleet_log_source_serial_stop;
-	iface->describe = fleet_log_source_serial_describe;
-	iface->get_state = fleet_log_source_serial_get_state;
-	iface->get_status = fleet_log_source_serial_get_status;
-	iface->get_device_id = fleet_log_source_serial_iface_device_id;
-}
-
-static void
-fleet_log_source_serial_get_property(GObject *object,
-				     guint prop_id,
-				     GValue *value,
-				     GParamSpec *pspec)
-{
-	FleetLogSourceSerial *self = FLEET_LOG_SOURCE_SERIAL(object);
-	switch (prop_id) {
-	case PROP_STATE:
-		g_value_set_enum(value, self->status.state);
-		break;
-	case PROP_STATUS:
-		g_value_set_string(value, self->status.status);
-		break;
-	default:
-		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-	}
 }
 
 static void
@@ -537,9 +438,6 @@ static void
 fleet_log_source_serial_finalize(GObject *object)
 {
 	FleetLogSourceSerial *self = FLEET_LOG_SOURCE_SERIAL(object);
-	fleet_log_source_status_clear(&self->status);
-	fleet_log_splitter_free(self->splitter);
-	g_ptr_array_unref(self->batch);
 	g_free(self->path);
 	g_free(self->device_id);
 	G_OBJECT_CLASS(fleet_log_source_serial_parent_class)->finalize(object);
@@ -549,11 +447,13 @@ static void
 fleet_log_source_serial_class_init(FleetLogSourceSerialClass *klass)
 {
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
-	object_class->get_property = fleet_log_source_serial_get_property;
+	FleetLogSourceClass *source_class = FLEET_LOG_SOURCE_CLASS(klass);
 	object_class->dispose = fleet_log_source_serial_dispose;
 	object_class->finalize = fleet_log_source_serial_finalize;
-	g_object_class_override_property(object_class, PROP_STATE, "state");
-	g_object_class_override_property(object_class, PROP_STATUS, "status");
+	source_class->start = fleet_log_source_serial_start;
+	source_class->stop = fleet_log_source_serial_stop;
+	source_class->describe = fleet_log_source_serial_describe;
+	source_class->get_device_id = fleet_log_source_serial_source_device_id;
 }
 
 static void
@@ -561,8 +461,6 @@ fleet_log_source_serial_init(FleetLogSourceSerial *self)
 {
 	self->fd = -1;
 	self->baud = FLEET_LOG_SERIAL_BAUD_DEFAULT;
-	self->splitter = fleet_log_splitter_new(FALSE);
-	self->batch = g_ptr_array_new_with_free_func((GDestroyNotify)fleet_log_line_unref);
 }
 
 FleetLogSourceSerial *

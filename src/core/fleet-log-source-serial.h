@@ -21,7 +21,7 @@ G_DECLARE_FINAL_TYPE(FleetLogSourceSerial,
 		     fleet_log_source_serial,
 		     FLEET,
 		     LOG_SOURCE_SERIAL,
-		     GObject)
+		     FleetLogSource)
 
 /**
  * fleet_log_source_serial_new:

@@ -7,37 +7,25 @@
 
 #include <glib/gi18n.h>
 
+#include "fleet-log-source-private.h"
 #include "fleet-log-syslog.h"
 
 /* datagrams read per dispatch before other sources get their turn */
 #define FLEET_LOG_SYSLOG_READ_BUDGET 512
 
 struct _FleetLogSourceSyslog {
-	GObject parent_instance;
+	FleetLogSource parent_instance;
 	gchar *bind_address;
 	guint16 port;
 	guint16 bound_port;
 	FleetDeviceList *devices;
-	FleetLogSourceStatus status;
 	GSocket *socket;
 	GSource *read_source;
 	guint64 n_received;
 	guint8 *buf; /* FLEET_LOG_SYSLOG_MAX bytes */
 };
 
-static void fleet_log_source_syslog_iface_init(FleetLogSourceInterface *iface);
-
-G_DEFINE_TYPE_WITH_CODE(FleetLogSourceSyslog,
-			fleet_log_source_syslog,
-			G_TYPE_OBJECT,
-			G_IMPLEMENT_INTERFACE(FLEET_TYPE_LOG_SOURCE,
-					      fleet_log_source_syslog_iface_init))
-
-enum {
-	PROP_0,
-	PROP_STATE,
-	PROP_STATUS,
-};
+G_DEFINE_TYPE(FleetLogSourceSyslog, fleet_log_source_syslog, FLEET_TYPE_LOG_SOURCE)
 
 guint16
 fleet_log_source_syslog_get_port(FleetLogSourceSyslog *self)
@@ -141,8 +129,7 @@ fleet_log_source_syslog_start(FleetLogSource *source)
 	if (inet == NULL) {
 		/* TRANSLATORS: %s is what the user gave as the address to listen on */
 		text = g_strdup_printf(_("“%s” is not an IP address"), self->bind_address);
-		fleet_log_source_status_set(source, &self->status, FLEET_LOG_SOURCE_STATE_FAILED,
-					    text);
+		fleet_log_source_set_state(source, FLEET_LOG_SOURCE_STATE_FAILED, text);
 		return;
 	}
 	address = g_inet_socket_address_new(inet, self->port);
@@ -152,8 +139,7 @@ fleet_log_source_syslog_start(FleetLogSource *source)
 		/* TRANSLATORS: %u is a UDP port number, %s the reason */
 		text = g_strdup_printf(_("Cannot listen for syslog on UDP port %u: %s"),
 				       (guint)self->port, error->message);
-		fleet_log_source_status_set(source, &self->status, FLEET_LOG_SOURCE_STATE_FAILED,
-					    text);
+		fleet_log_source_set_state(source, FLEET_LOG_SOURCE_STATE_FAILED, text);
 		fleet_log_source_emit_event(source, "syslog", FLEET_LOG_LEVEL_ERROR, text);
 		return;
 	}
@@ -169,7 +155,7 @@ fleet_log_source_syslog_start(FleetLogSource *source)
 	g_source_attach(self->read_source, g_main_context_get_thread_default());
 	/* TRANSLATORS: the status of the syslog receiver; %u is a UDP port number */
 	text = g_strdup_printf(_("Listening on UDP port %u"), (guint)self->bound_port);
-	fleet_log_source_status_set(source, &self->status, FLEET_LOG_SOURCE_STATE_RUNNING, text);
+	fleet_log_source_set_state(source, FLEET_LOG_SOURCE_STATE_RUNNING, text);
 }
 
 static void
@@ -189,7 +175,7 @@ fleet_log_source_syslog_stop(FleetLogSource *source)
 {
 	FleetLogSourceSyslog *self = FLEET_LOG_SOURCE_SYSLOG(source);
 	fleet_log_source_syslog_close(self);
-	fleet_log_source_status_set(source, &self->status, FLEET_LOG_SOURCE_STATE_STOPPED, NULL);
+	fleet_log_source_set_state(source, FLEET_LOG_SOURCE_STATE_STOPPED, NULL);
 }
 
 static gchar *
@@ -199,47 +185,6 @@ fleet_log_source_syslog_describe(FleetLogSource *source)
 	/* TRANSLATORS: a log source; %u is a UDP port number */
 	return g_strdup_printf(_("Syslog on UDP port %u"),
 			       (guint)(self->bound_port != 0 ? self->bound_port : self->port));
-}
-
-static FleetLogSourceState
-fleet_log_source_syslog_get_state(FleetLogSource *source)
-{
-	return FLEET_LOG_SOURCE_SYSLOG(source)->status.state;
-}
-
-static const gchar *
-fleet_log_source_syslog_get_status(FleetLogSource *source)
-{
-	return FLEET_LOG_SOURCE_SYSLOG(source)->status.status;
-}
-
-static void
-fleet_log_source_syslog_iface_init(FleetLogSourceInterface *iface)
-{
-	iface->start = fleet_log_source_syslog_start;
-	iface->stop = fleet_log_source_syslog_stop;
-	iface->describe = fleet_log_source_syslog_describe;
-	iface->get_state = fleet_log_source_syslog_get_state;
-	iface->get_status = fleet_log_source_syslog_get_status;
-}
-
-static void
-fleet_log_source_syslog_get_property(GObject *object,
-				     guint prop_id,
-				     GValue *value,
-				     GParamSpec *pspec)
-{
-	FleetLogSourceSyslog *self = FLEET_LOG_SOURCE_SYSLOG(object);
-	switch (prop_id) {
-	case PROP_STATE:
-		g_value_set_enum(value, self->status.state);
-		break;
-	case PROP_STATUS:
-		g_value_set_string(value, self->status.status);
-		break;
-	default:
-		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-	}
 }
 
 static void
@@ -255,7 +200,6 @@ static void
 fleet_log_source_syslog_finalize(GObject *object)
 {
 	FleetLogSourceSyslog *self = FLEET_LOG_SOURCE_SYSLOG(object);
-	fleet_log_source_status_clear(&self->status);
 	g_free(self->bind_address);
 	g_free(self->buf);
 	G_OBJECT_CLASS(fleet_log_source_syslog_parent_class)->finalize(object);
@@ -265,11 +209,12 @@ static void
 fleet_log_source_syslog_class_init(FleetLogSourceSyslogClass *klass)
 {
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
-	object_class->get_property = fleet_log_source_syslog_get_property;
+	FleetLogSourceClass *source_class = FLEET_LOG_SOURCE_CLASS(klass);
 	object_class->dispose = fleet_log_source_syslog_dispose;
 	object_class->finalize = fleet_log_source_syslog_finalize;
-	g_object_class_override_property(object_class, PROP_STATE, "state");
-	g_object_class_override_property(object_class, PROP_STATUS, "status");
+	source_class->start = fleet_log_source_syslog_start;
+	source_class->stop = fleet_log_source_syslog_stop;
+	source_class->describe = fleet_log_source_syslog_describe;
 }
 
 static void

@@ -17,7 +17,7 @@ G_DECLARE_FINAL_TYPE(FleetLogSourceSyslog,
 		     fleet_log_source_syslog,
 		     FLEET,
 		     LOG_SOURCE_SYSLOG,
-		     GObject)
+		     FleetLogSource)
 
 /**
  * fleet_log_source_syslog_new:

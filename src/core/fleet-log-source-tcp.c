@@ -10,7 +10,7 @@
 #include <netinet/tcp.h>
 #include <string.h>
 
-#include "fleet-log-splitter.h"
+#include "fleet-log-source-private.h"
 
 /* bytes read per dispatch before other sources get their turn */
 #define FLEET_LOG_TCP_READ_BUDGET (256 * 1024)
@@ -23,7 +23,7 @@
 #define FLEET_LOG_TCP_REPLAY_MAX 20000
 
 struct _FleetLogSourceTcp {
-	GObject parent_instance;
+	FleetLogSource parent_instance;
 
 	FleetDevice *device; /* nullable */
 	gchar *device_id;    /* when there is no device */
@@ -35,15 +35,12 @@ struct _FleetLogSourceTcp {
 	guint backoff_min_ms;
 	guint backoff_max_ms;
 	guint backoff_ms;
-	guint partial_ms;
 
-	FleetLogSourceStatus status;
 	gboolean started;
 	GCancellable *cancellable;
 	GSocketConnection *connection;
 	GSocket *socket;
 	GSource *read_source;
-	GSource *partial_source;
 	guint retry_id;
 	guint replay_id;
 	gint64 connected_at;
@@ -51,9 +48,7 @@ struct _FleetLogSourceTcp {
 	gboolean ever_connected;
 	gboolean failing; /* an attempt failed and was reported; later ones are quiet */
 	guint n_connects;
-	FleetLogSplitter *splitter;
 	GByteArray *reply;
-	GPtrArray *batch; /* lines of the read in progress */
 
 	/* the last line shown, and the replay of history after a reconnect */
 	gchar *last_text;
@@ -64,19 +59,7 @@ struct _FleetLogSourceTcp {
 	guint8 buf[FLEET_LOG_TCP_CHUNK];
 };
 
-static void fleet_log_source_tcp_iface_init(FleetLogSourceInterface *iface);
-
-G_DEFINE_TYPE_WITH_CODE(FleetLogSourceTcp,
-			fleet_log_source_tcp,
-			G_TYPE_OBJECT,
-			G_IMPLEMENT_INTERFACE(FLEET_TYPE_LOG_SOURCE,
-					      fleet_log_source_tcp_iface_init))
-
-enum {
-	PROP_0,
-	PROP_STATE,
-	PROP_STATUS,
-};
+G_DEFINE_TYPE(FleetLogSourceTcp, fleet_log_source_tcp, FLEET_TYPE_LOG_SOURCE)
 
 static void fleet_log_source_tcp_connect(FleetLogSourceTcp *self);
 
@@ -141,7 +124,7 @@ void
 fleet_log_source_tcp_set_partial_timeout(FleetLogSourceTcp *self, guint ms)
 {
 	g_return_if_fail(FLEET_IS_LOG_SOURCE_TCP(self));
-	self->partial_ms = ms;
+	fleet_log_source_set_partial_timeout(FLEET_LOG_SOURCE(self), ms);
 }
 
 static gboolean
@@ -155,30 +138,16 @@ fleet_log_source_tcp_use_telnet(FleetLogSourceTcp *self)
 static void
 fleet_log_source_tcp_set_state(FleetLogSourceTcp *self, FleetLogSourceState state, const gchar *msg)
 {
-	fleet_log_source_status_set(FLEET_LOG_SOURCE(self), &self->status, state, msg);
+	fleet_log_source_set_state(FLEET_LOG_SOURCE(self), state, msg);
 }
 
+/* the last line shown is compared with the history of the next reconnect */
 static void
-fleet_log_source_tcp_event(FleetLogSourceTcp *self, FleetLogLevel level, const gchar *text)
+fleet_log_source_tcp_remember(FleetLogSourceTcp *self, FleetLogLine *line)
 {
-	fleet_log_source_emit_event(FLEET_LOG_SOURCE(self),
-				    fleet_log_source_tcp_get_device_id(self), level, text);
-}
-
-/* lines go out through ::lines; the last one is remembered for the next reconnect */
-static void
-fleet_log_source_tcp_emit(FleetLogSourceTcp *self, GPtrArray *lines)
-{
-	for (guint i = lines->len; i > 0; i--) {
-		FleetLogLine *line = g_ptr_array_index(lines, i - 1);
-		if (fleet_log_line_get_kind(line) == FLEET_LOG_LINE_KIND_EVENT)
-			continue;
-		g_free(self->last_text);
-		self->last_text = g_strdup(fleet_log_line_get_text(line));
-		self->last_ms = fleet_log_line_get_device_ms(line);
-		break;
-	}
-	fleet_log_source_emit_lines(FLEET_LOG_SOURCE(self), lines);
+	g_free(self->last_text);
+	self->last_text = g_strdup(fleet_log_line_get_text(line));
+	self->last_ms = fleet_log_line_get_device_ms(line);
 }
 
 /* the replay is over: say "reconnected" and show what was held back */
@@ -208,8 +177,10 @@ fleet_log_source_tcp_end_replay(FleetLogSourceTcp *self, guint skipped)
 						   text != NULL ? text : _("reconnected")));
 		fleet_log_source_emit_lines(FLEET_LOG_SOURCE(self), mark);
 	}
-	if (held != NULL)
-		fleet_log_source_tcp_emit(self, held);
+	if (held != NULL && held->len > 0) {
+		fleet_log_source_tcp_remember(self, g_ptr_array_index(held, held->len - 1));
+		fleet_log_source_emit_lines(FLEET_LOG_SOURCE(self), held);
+	}
 }
 
 static gboolean
@@ -244,37 +215,25 @@ fleet_log_source_tcp_replay_line(FleetLogSourceTcp *self, FleetLogLine *line)
 }
 
 static void
-fleet_log_source_tcp_line_cb(const guint8 *data, gsize len, gpointer user_data)
+fleet_log_source_tcp_add_line(FleetLogSource *source, FleetLogLine *line)
 {
-	FleetLogSourceTcp *self = FLEET_LOG_SOURCE_TCP(user_data);
-	FleetLogLine *line = fleet_log_line_parse(fleet_log_source_tcp_get_device_id(self),
-						  g_get_real_time(), data, len);
+	FleetLogSourceTcp *self = FLEET_LOG_SOURCE_TCP(source);
 	if (self->replaying) {
 		fleet_log_source_tcp_replay_line(self, line);
 		return;
 	}
-	g_ptr_array_add(self->batch, line);
+	fleet_log_source_tcp_remember(self, line);
+	FLEET_LOG_SOURCE_CLASS(fleet_log_source_tcp_parent_class)->add_line(source, line);
 }
 
+/* the unfinished line and the lines held back go out before the connection ends */
 static void
-fleet_log_source_tcp_flush_batch(FleetLogSourceTcp *self)
+fleet_log_source_tcp_flush(FleetLogSourceTcp *self)
 {
-	g_autoptr(GPtrArray) batch = NULL;
-	if (self->batch->len == 0)
-		return;
-	batch = g_steal_pointer(&self->batch);
-	self->batch = g_ptr_array_new_with_free_func((GDestroyNotify)fleet_log_line_unref);
-	fleet_log_source_tcp_emit(self, batch);
-}
-
-static gboolean
-fleet_log_source_tcp_partial_cb(gpointer user_data)
-{
-	FleetLogSourceTcp *self = FLEET_LOG_SOURCE_TCP(user_data);
-	g_source_set_ready_time(self->partial_source, -1);
-	fleet_log_splitter_flush(self->splitter, fleet_log_source_tcp_line_cb, self);
-	fleet_log_source_tcp_flush_batch(self);
-	return G_SOURCE_CONTINUE;
+	/* the batch is empty while replaying, so the held lines keep their place after it */
+	fleet_log_source_input_flush(FLEET_LOG_SOURCE(self));
+	if (self->replaying)
+		fleet_log_source_tcp_end_replay(self, 0);
 }
 
 static void
@@ -284,8 +243,7 @@ fleet_log_source_tcp_close(FleetLogSourceTcp *self)
 		g_source_destroy(self->read_source);
 		g_clear_pointer(&self->read_source, g_source_unref);
 	}
-	if (self->partial_source != NULL)
-		g_source_set_ready_time(self->partial_source, -1);
+	fleet_log_source_input_close(FLEET_LOG_SOURCE(self));
 	g_clear_object(&self->socket);
 	if (self->connection != NULL)
 		g_io_stream_close(G_IO_STREAM(self->connection), NULL, NULL);
@@ -321,17 +279,14 @@ fleet_log_source_tcp_lost(FleetLogSourceTcp *self, const gchar *reason)
 {
 	g_autofree gchar *text = NULL;
 
-	fleet_log_splitter_flush(self->splitter, fleet_log_source_tcp_line_cb, self);
-	if (self->replaying)
-		fleet_log_source_tcp_end_replay(self, 0);
-	fleet_log_source_tcp_flush_batch(self);
+	fleet_log_source_tcp_flush(self);
 	if (g_get_monotonic_time() - self->connected_at >= FLEET_LOG_TCP_STABLE_US)
 		self->backoff_ms = self->backoff_min_ms;
 	fleet_log_source_tcp_close(self);
 	/* TRANSLATORS: marks the place in a device's log where its connection ended;
 	 * %s says why */
 	text = g_strdup_printf(_("disconnected: %s"), reason);
-	fleet_log_source_tcp_event(self, FLEET_LOG_LEVEL_WARN, text);
+	fleet_log_source_mark(FLEET_LOG_SOURCE(self), FLEET_LOG_LEVEL_WARN, text);
 	self->failing = TRUE;
 	fleet_log_source_tcp_schedule_retry(self, _("Disconnected"));
 }
@@ -358,8 +313,8 @@ fleet_log_source_tcp_read_cb(GSocket *socket, GIOCondition condition, gpointer u
 		gssize n =
 		    g_socket_receive(socket, (gchar *)self->buf, sizeof(self->buf), NULL, &error);
 		if (n > 0) {
-			fleet_log_splitter_feed(self->splitter, self->buf, (gsize)n, self->reply,
-						fleet_log_source_tcp_line_cb, self);
+			fleet_log_source_input_feed(FLEET_LOG_SOURCE(self), self->buf, (gsize)n,
+						    self->reply);
 			budget -= MIN((gsize)n, budget);
 			continue;
 		}
@@ -372,10 +327,7 @@ fleet_log_source_tcp_read_cb(GSocket *socket, GIOCondition condition, gpointer u
 		return G_SOURCE_REMOVE;
 	}
 	fleet_log_source_tcp_send_reply(self);
-	fleet_log_source_tcp_flush_batch(self);
-	if (fleet_log_splitter_get_pending(self->splitter) > 0 && self->partial_ms > 0)
-		g_source_set_ready_time(self->partial_source,
-					g_get_monotonic_time() + (gint64)self->partial_ms * 1000);
+	fleet_log_source_input_read_done(FLEET_LOG_SOURCE(self));
 	return G_SOURCE_CONTINUE;
 }
 
@@ -403,8 +355,7 @@ fleet_log_source_tcp_connected(FleetLogSourceTcp *self, GSocketConnection *conne
 	self->n_connects++;
 	self->failing = FALSE;
 
-	fleet_log_splitter_free(self->splitter);
-	self->splitter = fleet_log_splitter_new(fleet_log_source_tcp_use_telnet(self));
+	fleet_log_source_input_open(FLEET_LOG_SOURCE(self), fleet_log_source_tcp_use_telnet(self));
 	self->read_source =
 	    g_socket_create_source(self->socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
 	g_source_set_callback(self->read_source, G_SOURCE_FUNC(fleet_log_source_tcp_read_cb), self,
@@ -418,7 +369,7 @@ fleet_log_source_tcp_connected(FleetLogSourceTcp *self, GSocketConnection *conne
 		/* TRANSLATORS: the first line of a device's log in the viewer; %s is an
 		 * address and port */
 		text = g_strdup_printf(_("connected to %s:%u"), self->host, (guint)self->port);
-		fleet_log_source_tcp_event(self, FLEET_LOG_LEVEL_INFO, text);
+		fleet_log_source_mark(FLEET_LOG_SOURCE(self), FLEET_LOG_LEVEL_INFO, text);
 		return;
 	}
 	/* the device sends its history first: compare it with what was shown */
@@ -429,7 +380,7 @@ fleet_log_source_tcp_connected(FleetLogSourceTcp *self, GSocketConnection *conne
 						fleet_log_source_tcp_replay_timeout_cb, self);
 		return;
 	}
-	fleet_log_source_tcp_event(self, FLEET_LOG_LEVEL_INFO, _("reconnected"));
+	fleet_log_source_mark(FLEET_LOG_SOURCE(self), FLEET_LOG_LEVEL_INFO, _("reconnected"));
 }
 
 static void
@@ -453,7 +404,7 @@ fleet_log_source_tcp_connect_cb(GObject *source, GAsyncResult *result, gpointer 
 			     * port, the last %s the reason */
 			    _("cannot connect to %s:%u: %s"), self->host, (guint)self->port,
 			    error->message);
-			fleet_log_source_tcp_event(self, FLEET_LOG_LEVEL_WARN, lower);
+			fleet_log_source_mark(FLEET_LOG_SOURCE(self), FLEET_LOG_LEVEL_WARN, lower);
 			self->failing = TRUE;
 		}
 		fleet_log_source_tcp_schedule_retry(self, reason);
@@ -530,13 +481,6 @@ fleet_log_source_tcp_start(FleetLogSource *source)
 		return;
 	self->started = TRUE;
 	self->backoff_ms = self->backoff_min_ms;
-	if (self->partial_source == NULL) {
-		self->partial_source = g_timeout_source_new(G_MAXUINT);
-		g_source_set_ready_time(self->partial_source, -1);
-		g_source_set_callback(self->partial_source, fleet_log_source_tcp_partial_cb, self,
-				      NULL);
-		g_source_attach(self->partial_source, g_main_context_get_thread_default());
-	}
 	fleet_log_source_tcp_connect(self);
 }
 
@@ -546,19 +490,12 @@ fleet_log_source_tcp_stop(FleetLogSource *source)
 	FleetLogSourceTcp *self = FLEET_LOG_SOURCE_TCP(source);
 	if (!self->started)
 		return;
-	fleet_log_splitter_flush(self->splitter, fleet_log_source_tcp_line_cb, self);
-	if (self->replaying)
-		fleet_log_source_tcp_end_replay(self, 0);
-	fleet_log_source_tcp_flush_batch(self);
+	fleet_log_source_tcp_flush(self);
 	self->started = FALSE;
 	g_cancellable_cancel(self->cancellable);
 	g_clear_object(&self->cancellable);
 	g_clear_handle_id(&self->retry_id, g_source_remove);
 	fleet_log_source_tcp_close(self);
-	if (self->partial_source != NULL) {
-		g_source_destroy(self->partial_source);
-		g_clear_pointer(&self->partial_source, g_source_unref);
-	}
 	fleet_log_source_tcp_set_state(self, FLEET_LOG_SOURCE_STATE_STOPPED, NULL);
 }
 
@@ -575,49 +512,10 @@ fleet_log_source_tcp_describe(FleetLogSource *source)
 			       (guint)port);
 }
 
-static FleetLogSourceState
-fleet_log_source_tcp_get_state(FleetLogSource *source)
-{
-	return FLEET_LOG_SOURCE_TCP(source)->status.state;
-}
-
 static const gchar *
-fleet_log_source_tcp_get_status(FleetLogSource *source)
-{
-	return FLEET_LOG_SOURCE_TCP(source)->status.status;
-}
-
-static const gchar *
-fleet_log_source_tcp_iface_device_id(FleetLogSource *source)
+fleet_log_source_tcp_source_device_id(FleetLogSource *source)
 {
 	return fleet_log_source_tcp_get_device_id(FLEET_LOG_SOURCE_TCP(source));
-}
-
-static void
-fleet_log_source_tcp_iface_init(FleetLogSourceInterface *iface)
-{
-	iface->start = fleet_log_source_tcp_start;
-	iface->stop = fleet_log_source_tcp_stop;
-	iface->describe = fleet_log_source_tcp_describe;
-	iface->get_state = fleet_log_source_tcp_get_state;
-	iface->get_status = fleet_log_source_tcp_get_status;
-	iface->get_device_id = fleet_log_source_tcp_iface_device_id;
-}
-
-static void
-fleet_log_source_tcp_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-	FleetLogSourceTcp *self = FLEET_LOG_SOURCE_TCP(object);
-	switch (prop_id) {
-	case PROP_STATE:
-		g_value_set_enum(value, self->status.state);
-		break;
-	case PROP_STATUS:
-		g_value_set_string(value, self->status.status);
-		break;
-	default:
-		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-	}
 }
 
 static void
@@ -630,10 +528,6 @@ fleet_log_source_tcp_dispose(GObject *object)
 	g_clear_handle_id(&self->retry_id, g_source_remove);
 	g_clear_handle_id(&self->replay_id, g_source_remove);
 	fleet_log_source_tcp_close(self);
-	if (self->partial_source != NULL) {
-		g_source_destroy(self->partial_source);
-		g_clear_pointer(&self->partial_source, g_source_unref);
-	}
 	if (self->device != NULL)
 		g_signal_handlers_disconnect_by_data(self->device, self);
 	g_clear_object(&self->device);
@@ -644,10 +538,7 @@ static void
 fleet_log_source_tcp_finalize(GObject *object)
 {
 	FleetLogSourceTcp *self = FLEET_LOG_SOURCE_TCP(object);
-	fleet_log_source_status_clear(&self->status);
-	fleet_log_splitter_free(self->splitter);
 	g_byte_array_unref(self->reply);
-	g_ptr_array_unref(self->batch);
 	g_clear_pointer(&self->held, g_ptr_array_unref);
 	g_free(self->device_id);
 	g_free(self->fixed_host);
@@ -660,11 +551,14 @@ static void
 fleet_log_source_tcp_class_init(FleetLogSourceTcpClass *klass)
 {
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
-	object_class->get_property = fleet_log_source_tcp_get_property;
+	FleetLogSourceClass *source_class = FLEET_LOG_SOURCE_CLASS(klass);
 	object_class->dispose = fleet_log_source_tcp_dispose;
 	object_class->finalize = fleet_log_source_tcp_finalize;
-	g_object_class_override_property(object_class, PROP_STATE, "state");
-	g_object_class_override_property(object_class, PROP_STATUS, "status");
+	source_class->start = fleet_log_source_tcp_start;
+	source_class->stop = fleet_log_source_tcp_stop;
+	source_class->describe = fleet_log_source_tcp_describe;
+	source_class->get_device_id = fleet_log_source_tcp_source_device_id;
+	source_class->add_line = fleet_log_source_tcp_add_line;
 }
 
 static void
@@ -673,11 +567,8 @@ fleet_log_source_tcp_init(FleetLogSourceTcp *self)
 	self->backoff_min_ms = FLEET_LOG_SOURCE_TCP_BACKOFF_MIN_MS;
 	self->backoff_max_ms = FLEET_LOG_SOURCE_TCP_BACKOFF_MAX_MS;
 	self->backoff_ms = self->backoff_min_ms;
-	self->partial_ms = 1000;
 	self->last_ms = -1;
-	self->splitter = fleet_log_splitter_new(FALSE);
 	self->reply = g_byte_array_new();
-	self->batch = g_ptr_array_new_with_free_func((GDestroyNotify)fleet_log_line_unref);
 }
 
 FleetLogSourceTcp *

@@ -23,7 +23,11 @@ typedef enum {
 #define FLEET_LOG_SOURCE_TCP_BACKOFF_MAX_MS 8000
 
 #define FLEET_TYPE_LOG_SOURCE_TCP (fleet_log_source_tcp_get_type())
-G_DECLARE_FINAL_TYPE(FleetLogSourceTcp, fleet_log_source_tcp, FLEET, LOG_SOURCE_TCP, GObject)
+G_DECLARE_FINAL_TYPE(FleetLogSourceTcp,
+		     fleet_log_source_tcp,
+		     FLEET,
+		     LOG_SOURCE_TCP,
+		     FleetLogSource)
 
 /* a fixed address; lines carry @device_id */
 FleetLogSourceTcp *

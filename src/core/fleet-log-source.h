@@ -29,19 +29,22 @@ fleet_log_source_state_get_type(void);
 #define FLEET_TYPE_LOG_SOURCE_STATE (fleet_log_source_state_get_type())
 
 #define FLEET_TYPE_LOG_SOURCE (fleet_log_source_get_type())
-G_DECLARE_INTERFACE(FleetLogSource, fleet_log_source, FLEET, LOG_SOURCE, GObject)
+G_DECLARE_DERIVABLE_TYPE(FleetLogSource, fleet_log_source, FLEET, LOG_SOURCE, GObject)
 
-struct _FleetLogSourceInterface {
-	GTypeInterface g_iface;
+/* an abstract base: the state, status and ::lines of every source live here; the helpers
+ * for subclasses are in fleet-log-source-private.h */
+struct _FleetLogSourceClass {
+	GObjectClass parent_class;
 
 	void (*start)(FleetLogSource *self);
 	void (*stop)(FleetLogSource *self);
 	/* translated, e.g. "TCP 198.18.1.1:2323" */
 	gchar *(*describe)(FleetLogSource *self);
-	FleetLogSourceState (*get_state)(FleetLogSource *self);
-	const gchar *(*get_status)(FleetLogSource *self);
 	/* the one device its lines belong to; NULL for sources of many devices (optional) */
 	const gchar *(*get_device_id)(FleetLogSource *self);
+	/* a line of the byte stream, (transfer full); the default adds it to the lines that
+	 * ::lines carries at the end of the read */
+	void (*add_line)(FleetLogSource *self, FleetLogLine *line);
 };
 
 /* connects, opens or binds; idempotent */
@@ -62,38 +65,5 @@ fleet_log_source_get_status(FleetLogSource *self);
 /* (nullable): the device of a single-device source (TCP stream, serial port) */
 const gchar *
 fleet_log_source_get_device_id(FleetLogSource *self);
-
-/*
- * for implementations
- */
-
-/* emits ::lines with @lines (element-type FleetLogLine), unless it is empty */
-void
-fleet_log_source_emit_lines(FleetLogSource *self, GPtrArray *lines);
-/* emits ::lines with one EVENT line */
-void
-fleet_log_source_emit_event(FleetLogSource *self,
-			    const gchar *device_id,
-			    FleetLogLevel level,
-			    const gchar *text);
-
-/*
- * the state and status of a source: implementations keep one, override the interface's
- * "state" and "status" properties (g_object_class_override_property) and return these
- * from get_state/get_status
- */
-typedef struct {
-	FleetLogSourceState state;
-	gchar *status;
-} FleetLogSourceStatus;
-
-/* sets both and notifies what changed; @message may be NULL */
-void
-fleet_log_source_status_set(FleetLogSource *self,
-			    FleetLogSourceStatus *status,
-			    FleetLogSourceState state,
-			    const gchar *message);
-void
-fleet_log_source_status_clear(FleetLogSourceStatus *status);
 
 G_END_DECLS
