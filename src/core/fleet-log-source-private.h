@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * fleet-log-source-private.h - what the FleetLogSource subclasses share: the state and
- * status, markers in the log, and a byte stream cut into lines
+ * status, markers in the log, a byte stream cut into lines, and the reconnect timer
  */
 #pragma once
 
@@ -53,5 +53,25 @@ fleet_log_source_input_close(FleetLogSource *self);
 /* 0 keeps an unfinished line until its end comes; the default is 1000 ms */
 void
 fleet_log_source_set_partial_timeout(FleetLogSource *self, guint ms);
+
+/*
+ * reconnecting: the reconnect vfunc runs once after the wait; the first failure in a row
+ * is marked in the log, the ones after it only in the status
+ */
+void
+fleet_log_source_retry_after(FleetLogSource *self, guint ms);
+void
+fleet_log_source_retry_cancel(FleetLogSource *self);
+gboolean
+fleet_log_source_retry_pending(FleetLogSource *self);
+/* marks "disconnected: @reason" and counts as a failure */
+void
+fleet_log_source_mark_lost(FleetLogSource *self, const gchar *reason);
+/* marks @text as a warning unless a failure was marked since the last connection */
+void
+fleet_log_source_mark_failure(FleetLogSource *self, const gchar *text);
+/* connected again: the next failure is marked; returns whether one was */
+gboolean
+fleet_log_source_clear_failure(FleetLogSource *self);
 
 G_END_DECLS

@@ -54,16 +54,12 @@ struct _FleetLogSourceSerial {
 	gboolean started;
 	gint fd;
 	guint read_id;
-	guint reopen_id;
 	guint reset_id;
 	guint n_opens;
-	gboolean lost_reported;
 	guint8 buf[FLEET_LOG_SERIAL_CHUNK];
 };
 
 G_DEFINE_TYPE(FleetLogSourceSerial, fleet_log_source_serial, FLEET_TYPE_LOG_SOURCE)
-
-static void fleet_log_source_serial_try_open(FleetLogSourceSerial *self);
 
 gchar *
 fleet_log_source_serial_id_for_path(const gchar *path)
@@ -211,34 +207,23 @@ fleet_log_source_serial_close(FleetLogSourceSerial *self)
 	}
 }
 
-static gboolean
-fleet_log_source_serial_reopen_cb(gpointer user_data)
-{
-	FleetLogSourceSerial *self = FLEET_LOG_SOURCE_SERIAL(user_data);
-	fleet_log_source_serial_try_open(self);
-	return self->fd < 0 && self->started ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
-}
-
+/* polls for the port; an attempt already planned keeps its time */
 static void
 fleet_log_source_serial_wait_for_port(FleetLogSourceSerial *self, const gchar *status)
 {
-	fleet_log_source_set_state(FLEET_LOG_SOURCE(self), FLEET_LOG_SOURCE_STATE_WAITING, status);
-	if (self->reopen_id == 0)
-		self->reopen_id = g_timeout_add(FLEET_LOG_SERIAL_REOPEN_MS,
-						fleet_log_source_serial_reopen_cb, self);
+	FleetLogSource *source = FLEET_LOG_SOURCE(self);
+	fleet_log_source_set_state(source, FLEET_LOG_SOURCE_STATE_WAITING, status);
+	if (!fleet_log_source_retry_pending(source))
+		fleet_log_source_retry_after(source, FLEET_LOG_SERIAL_REOPEN_MS);
 }
 
 /* the adapter went away (unplugged, or the other end of a pty closed) */
 static void
 fleet_log_source_serial_lost(FleetLogSourceSerial *self, const gchar *reason)
 {
-	g_autofree gchar *text = NULL;
 	fleet_log_source_input_flush(FLEET_LOG_SOURCE(self));
 	fleet_log_source_serial_close(self);
-	/* TRANSLATORS: marks the place in a serial log where the port went away; %s says why */
-	text = g_strdup_printf(_("disconnected: %s"), reason);
-	fleet_log_source_mark(FLEET_LOG_SOURCE(self), FLEET_LOG_LEVEL_WARN, text);
-	self->lost_reported = TRUE;
+	fleet_log_source_mark_lost(FLEET_LOG_SOURCE(self), reason);
 	fleet_log_source_serial_wait_for_port(self,
 					      _("Port unplugged; waiting for it to come back"));
 }
@@ -283,10 +268,7 @@ fleet_log_source_serial_try_open(FleetLogSourceSerial *self)
 		gint saved = errno;
 		/* TRANSLATORS: %s is a serial port such as /dev/ttyUSB0, then the reason */
 		text = g_strdup_printf(_("Cannot open %s: %s"), self->path, g_strerror(saved));
-		if (!self->lost_reported) {
-			fleet_log_source_mark(FLEET_LOG_SOURCE(self), FLEET_LOG_LEVEL_WARN, text);
-			self->lost_reported = TRUE;
-		}
+		fleet_log_source_mark_failure(FLEET_LOG_SOURCE(self), text);
 		fleet_log_source_serial_wait_for_port(self, text);
 		return;
 	}
@@ -296,7 +278,7 @@ fleet_log_source_serial_try_open(FleetLogSourceSerial *self)
 		close(fd);
 		fleet_log_source_mark(FLEET_LOG_SOURCE(self), FLEET_LOG_LEVEL_ERROR,
 				      error->message);
-		g_clear_handle_id(&self->reopen_id, g_source_remove);
+		fleet_log_source_retry_cancel(FLEET_LOG_SOURCE(self));
 		fleet_log_source_set_state(FLEET_LOG_SOURCE(self), FLEET_LOG_SOURCE_STATE_FAILED,
 					   error->message);
 		return;
@@ -306,19 +288,18 @@ fleet_log_source_serial_try_open(FleetLogSourceSerial *self)
 		g_debug("%s: %s", self->path, error->message);
 	self->fd = fd;
 	self->n_opens++;
-	g_clear_handle_id(&self->reopen_id, g_source_remove);
+	fleet_log_source_retry_cancel(FLEET_LOG_SOURCE(self));
 	fleet_log_source_input_open(FLEET_LOG_SOURCE(self), FALSE);
 	self->read_id =
 	    g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, fleet_log_source_serial_read_cb, self);
 	fleet_log_source_set_state(FLEET_LOG_SOURCE(self), FLEET_LOG_SOURCE_STATE_RUNNING, NULL);
-	if (self->n_opens == 1 && !self->lost_reported) {
+	if (!fleet_log_source_clear_failure(FLEET_LOG_SOURCE(self)) && self->n_opens == 1) {
 		/* TRANSLATORS: the first line of a serial log: a port and its baud rate */
 		text = g_strdup_printf(_("opened %s at %u baud"), self->path, self->baud);
 	} else {
 		/* TRANSLATORS: a serial port came back after it was unplugged */
 		text = g_strdup_printf(_("reconnected: %s at %u baud"), self->path, self->baud);
 	}
-	self->lost_reported = FALSE;
 	fleet_log_source_mark(FLEET_LOG_SOURCE(self), FLEET_LOG_LEVEL_INFO, text);
 }
 
@@ -405,7 +386,7 @@ fleet_log_source_serial_stop(FleetLogSource *source)
 		return;
 	fleet_log_source_input_flush(source);
 	self->started = FALSE;
-	g_clear_handle_id(&self->reopen_id, g_source_remove);
+	fleet_log_source_retry_cancel(source);
 	fleet_log_source_serial_close(self);
 	fleet_log_source_set_state(source, FLEET_LOG_SOURCE_STATE_STOPPED, NULL);
 }
@@ -425,11 +406,16 @@ fleet_log_source_serial_source_device_id(FleetLogSource *source)
 }
 
 static void
+fleet_log_source_serial_reconnect(FleetLogSource *source)
+{
+	fleet_log_source_serial_try_open(FLEET_LOG_SOURCE_SERIAL(source));
+}
+
+static void
 fleet_log_source_serial_dispose(GObject *object)
 {
 	FleetLogSourceSerial *self = FLEET_LOG_SOURCE_SERIAL(object);
 	self->started = FALSE;
-	g_clear_handle_id(&self->reopen_id, g_source_remove);
 	fleet_log_source_serial_close(self);
 	G_OBJECT_CLASS(fleet_log_source_serial_parent_class)->dispose(object);
 }
@@ -454,6 +440,7 @@ fleet_log_source_serial_class_init(FleetLogSourceSerialClass *klass)
 	source_class->stop = fleet_log_source_serial_stop;
 	source_class->describe = fleet_log_source_serial_describe;
 	source_class->get_device_id = fleet_log_source_serial_source_device_id;
+	source_class->reconnect = fleet_log_source_serial_reconnect;
 }
 
 static void

@@ -41,12 +41,10 @@ struct _FleetLogSourceTcp {
 	GSocketConnection *connection;
 	GSocket *socket;
 	GSource *read_source;
-	guint retry_id;
 	guint replay_id;
 	gint64 connected_at;
 	gint64 connected_real; /* g_get_real_time() of the connection */
 	gboolean ever_connected;
-	gboolean failing; /* an attempt failed and was reported; later ones are quiet */
 	guint n_connects;
 	GByteArray *reply;
 
@@ -60,8 +58,6 @@ struct _FleetLogSourceTcp {
 };
 
 G_DEFINE_TYPE(FleetLogSourceTcp, fleet_log_source_tcp, FLEET_TYPE_LOG_SOURCE)
-
-static void fleet_log_source_tcp_connect(FleetLogSourceTcp *self);
 
 const gchar *
 fleet_log_source_tcp_get_device_id(FleetLogSourceTcp *self)
@@ -250,15 +246,6 @@ fleet_log_source_tcp_close(FleetLogSourceTcp *self)
 	g_clear_object(&self->connection);
 }
 
-static gboolean
-fleet_log_source_tcp_retry_cb(gpointer user_data)
-{
-	FleetLogSourceTcp *self = FLEET_LOG_SOURCE_TCP(user_data);
-	self->retry_id = 0;
-	fleet_log_source_tcp_connect(self);
-	return G_SOURCE_REMOVE;
-}
-
 static void
 fleet_log_source_tcp_schedule_retry(FleetLogSourceTcp *self, const gchar *reason)
 {
@@ -269,25 +256,18 @@ fleet_log_source_tcp_schedule_retry(FleetLogSourceTcp *self, const gchar *reason
 	/* TRANSLATORS: the status of a device's log connection; %s is the reason */
 	status = g_strdup_printf(_("%s; trying again in %.1f s"), reason, (gdouble)wait / 1000.0);
 	fleet_log_source_tcp_set_state(self, FLEET_LOG_SOURCE_STATE_WAITING, status);
-	g_clear_handle_id(&self->retry_id, g_source_remove);
-	self->retry_id = g_timeout_add(wait, fleet_log_source_tcp_retry_cb, self);
+	fleet_log_source_retry_after(FLEET_LOG_SOURCE(self), wait);
 }
 
 /* the connection ended: mark it in the log and try again */
 static void
 fleet_log_source_tcp_lost(FleetLogSourceTcp *self, const gchar *reason)
 {
-	g_autofree gchar *text = NULL;
-
 	fleet_log_source_tcp_flush(self);
 	if (g_get_monotonic_time() - self->connected_at >= FLEET_LOG_TCP_STABLE_US)
 		self->backoff_ms = self->backoff_min_ms;
 	fleet_log_source_tcp_close(self);
-	/* TRANSLATORS: marks the place in a device's log where its connection ended;
-	 * %s says why */
-	text = g_strdup_printf(_("disconnected: %s"), reason);
-	fleet_log_source_mark(FLEET_LOG_SOURCE(self), FLEET_LOG_LEVEL_WARN, text);
-	self->failing = TRUE;
+	fleet_log_source_mark_lost(FLEET_LOG_SOURCE(self), reason);
 	fleet_log_source_tcp_schedule_retry(self, _("Disconnected"));
 }
 
@@ -353,7 +333,7 @@ fleet_log_source_tcp_connected(FleetLogSourceTcp *self, GSocketConnection *conne
 	self->connected_at = g_get_monotonic_time();
 	self->connected_real = g_get_real_time();
 	self->n_connects++;
-	self->failing = FALSE;
+	(void)fleet_log_source_clear_failure(FLEET_LOG_SOURCE(self));
 
 	fleet_log_source_input_open(FLEET_LOG_SOURCE(self), fleet_log_source_tcp_use_telnet(self));
 	self->read_source =
@@ -393,20 +373,17 @@ fleet_log_source_tcp_connect_cb(GObject *source, GAsyncResult *result, gpointer 
 
 	if (connection == NULL) {
 		g_autofree gchar *reason = NULL;
+		g_autofree gchar *lower = NULL;
 		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
 			return;
 		/* TRANSLATORS: %s:%u is an address and port, the last %s the reason */
 		reason = g_strdup_printf(_("Cannot connect to %s:%u: %s"), self->host,
 					 (guint)self->port, error->message);
-		if (!self->failing) {
-			g_autofree gchar *lower = g_strdup_printf(
-			    /* TRANSLATORS: a line in a device's log; %s:%u is an address and
-			     * port, the last %s the reason */
-			    _("cannot connect to %s:%u: %s"), self->host, (guint)self->port,
-			    error->message);
-			fleet_log_source_mark(FLEET_LOG_SOURCE(self), FLEET_LOG_LEVEL_WARN, lower);
-			self->failing = TRUE;
-		}
+		/* TRANSLATORS: a line in a device's log; %s:%u is an address and port, the
+		 * last %s the reason */
+		lower = g_strdup_printf(_("cannot connect to %s:%u: %s"), self->host,
+					(guint)self->port, error->message);
+		fleet_log_source_mark_failure(FLEET_LOG_SOURCE(self), lower);
 		fleet_log_source_tcp_schedule_retry(self, reason);
 		return;
 	}
@@ -423,7 +400,7 @@ fleet_log_source_tcp_connect(FleetLogSourceTcp *self)
 
 	if (!self->started || self->connection != NULL)
 		return;
-	g_clear_handle_id(&self->retry_id, g_source_remove);
+	fleet_log_source_retry_cancel(FLEET_LOG_SOURCE(self));
 	if (host == NULL || port == 0) {
 		fleet_log_source_tcp_set_state(self, FLEET_LOG_SOURCE_STATE_WAITING,
 					       host == NULL
@@ -444,6 +421,12 @@ fleet_log_source_tcp_connect(FleetLogSourceTcp *self)
 	address = g_network_address_new(host, port);
 	g_socket_client_connect_async(client, address, self->cancellable,
 				      fleet_log_source_tcp_connect_cb, g_object_ref(self));
+}
+
+static void
+fleet_log_source_tcp_reconnect(FleetLogSource *source)
+{
+	fleet_log_source_tcp_connect(FLEET_LOG_SOURCE_TCP(source));
 }
 
 /* the device moved or came back: no need to wait for the next attempt */
@@ -467,7 +450,8 @@ fleet_log_source_tcp_device_notify_cb(FleetDevice *device, GParamSpec *pspec, gp
 		self->backoff_ms = self->backoff_min_ms;
 		fleet_log_source_tcp_connect(self);
 	} else if (g_strcmp0(name, "online") == 0 && fleet_device_get_online(device) &&
-		   self->connection == NULL && self->retry_id != 0) {
+		   self->connection == NULL &&
+		   fleet_log_source_retry_pending(FLEET_LOG_SOURCE(self))) {
 		self->backoff_ms = self->backoff_min_ms;
 		fleet_log_source_tcp_connect(self);
 	}
@@ -494,7 +478,7 @@ fleet_log_source_tcp_stop(FleetLogSource *source)
 	self->started = FALSE;
 	g_cancellable_cancel(self->cancellable);
 	g_clear_object(&self->cancellable);
-	g_clear_handle_id(&self->retry_id, g_source_remove);
+	fleet_log_source_retry_cancel(source);
 	fleet_log_source_tcp_close(self);
 	fleet_log_source_tcp_set_state(self, FLEET_LOG_SOURCE_STATE_STOPPED, NULL);
 }
@@ -525,7 +509,6 @@ fleet_log_source_tcp_dispose(GObject *object)
 	self->started = FALSE;
 	g_cancellable_cancel(self->cancellable);
 	g_clear_object(&self->cancellable);
-	g_clear_handle_id(&self->retry_id, g_source_remove);
 	g_clear_handle_id(&self->replay_id, g_source_remove);
 	fleet_log_source_tcp_close(self);
 	if (self->device != NULL)
@@ -558,6 +541,7 @@ fleet_log_source_tcp_class_init(FleetLogSourceTcpClass *klass)
 	source_class->stop = fleet_log_source_tcp_stop;
 	source_class->describe = fleet_log_source_tcp_describe;
 	source_class->get_device_id = fleet_log_source_tcp_source_device_id;
+	source_class->reconnect = fleet_log_source_tcp_reconnect;
 	source_class->add_line = fleet_log_source_tcp_add_line;
 }
 

@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "fleet-log-source-private.h"
 #include "fleet-log-splitter.h"
 
@@ -15,6 +17,10 @@ typedef struct {
 	GPtrArray *batch; /* lines of the read in progress */
 	GSource *partial_source;
 	guint partial_ms;
+
+	/* reconnecting */
+	guint retry_id;
+	gboolean failing; /* a failure was marked; later ones are quiet */
 } FleetLogSourcePrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE(FleetLogSource, fleet_log_source, G_TYPE_OBJECT)
@@ -246,6 +252,74 @@ fleet_log_source_set_partial_timeout(FleetLogSource *self, guint ms)
 	GET_PRIVATE(self)->partial_ms = ms;
 }
 
+static gboolean
+fleet_log_source_retry_cb(gpointer user_data)
+{
+	FleetLogSource *self = FLEET_LOG_SOURCE(user_data);
+	GET_PRIVATE(self)->retry_id = 0;
+	FLEET_LOG_SOURCE_GET_CLASS(self)->reconnect(self);
+	return G_SOURCE_REMOVE;
+}
+
+void
+fleet_log_source_retry_after(FleetLogSource *self, guint ms)
+{
+	FleetLogSourcePrivate *priv = GET_PRIVATE(self);
+	g_return_if_fail(FLEET_IS_LOG_SOURCE(self));
+	g_return_if_fail(FLEET_LOG_SOURCE_GET_CLASS(self)->reconnect != NULL);
+	g_clear_handle_id(&priv->retry_id, g_source_remove);
+	priv->retry_id = g_timeout_add(ms, fleet_log_source_retry_cb, self);
+}
+
+void
+fleet_log_source_retry_cancel(FleetLogSource *self)
+{
+	g_return_if_fail(FLEET_IS_LOG_SOURCE(self));
+	g_clear_handle_id(&GET_PRIVATE(self)->retry_id, g_source_remove);
+}
+
+gboolean
+fleet_log_source_retry_pending(FleetLogSource *self)
+{
+	g_return_val_if_fail(FLEET_IS_LOG_SOURCE(self), FALSE);
+	return GET_PRIVATE(self)->retry_id != 0;
+}
+
+void
+fleet_log_source_mark_lost(FleetLogSource *self, const gchar *reason)
+{
+	g_autofree gchar *text = NULL;
+	g_return_if_fail(FLEET_IS_LOG_SOURCE(self));
+	/* TRANSLATORS: marks the place in a device's or a serial port's log where its
+	 * connection ended; %s says why */
+	text = g_strdup_printf(_("disconnected: %s"), reason);
+	fleet_log_source_mark(self, FLEET_LOG_LEVEL_WARN, text);
+	GET_PRIVATE(self)->failing = TRUE;
+}
+
+void
+fleet_log_source_mark_failure(FleetLogSource *self, const gchar *text)
+{
+	FleetLogSourcePrivate *priv = GET_PRIVATE(self);
+	g_return_if_fail(FLEET_IS_LOG_SOURCE(self));
+	if (priv->failing)
+		return;
+	fleet_log_source_mark(self, FLEET_LOG_LEVEL_WARN, text);
+	priv->failing = TRUE;
+}
+
+gboolean
+fleet_log_source_clear_failure(FleetLogSource *self)
+{
+	FleetLogSourcePrivate *priv;
+	gboolean failing;
+	g_return_val_if_fail(FLEET_IS_LOG_SOURCE(self), FALSE);
+	priv = GET_PRIVATE(self);
+	failing = priv->failing;
+	priv->failing = FALSE;
+	return failing;
+}
+
 static void
 fleet_log_source_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
@@ -266,6 +340,7 @@ static void
 fleet_log_source_dispose(GObject *object)
 {
 	FleetLogSourcePrivate *priv = GET_PRIVATE(FLEET_LOG_SOURCE(object));
+	g_clear_handle_id(&priv->retry_id, g_source_remove);
 	if (priv->partial_source != NULL) {
 		g_source_destroy(priv->partial_source);
 		g_clear_pointer(&priv->partial_source, g_source_unref);

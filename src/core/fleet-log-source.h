@@ -42,6 +42,8 @@ struct _FleetLogSourceClass {
 	gchar *(*describe)(FleetLogSource *self);
 	/* the one device its lines belong to; NULL for sources of many devices (optional) */
 	const gchar *(*get_device_id)(FleetLogSource *self);
+	/* the retry timer of fleet_log_source_retry_after() went off (optional) */
+	void (*reconnect)(FleetLogSource *self);
 	/* a line of the byte stream, (transfer full); the default adds it to the lines that
 	 * ::lines carries at the end of the read */
 	void (*add_line)(FleetLogSource *self, FleetLogLine *line);
