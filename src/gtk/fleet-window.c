@@ -527,8 +527,10 @@ fleet_window_row_menu_requested_cb(FleetDeviceRow *row,
 		g_object_ref_sink(self->row_popover);
 	}
 	gtk_popover_set_relative_to(self->row_popover, relative_to);
-	gtk_popover_set_pointing_to(self->row_popover, rect);
-	if (rect == NULL) {
+	if (rect != NULL) {
+		gtk_popover_set_pointing_to(self->row_popover, rect);
+	} else {
+		/* the menu button or the keyboard (Shift+F10): point at the whole widget */
 		GdkRectangle all = {0, 0, gtk_widget_get_allocated_width(relative_to),
 				    gtk_widget_get_allocated_height(relative_to)};
 		gtk_popover_set_pointing_to(self->row_popover, &all);
@@ -1282,6 +1284,8 @@ fleet_window_select_device(FleetWindow *self, const gchar *device_id)
 			if (row == NULL)
 				return FALSE;
 			gtk_list_box_select_row(self->list_box, row);
+			/* the keyboard acts on the device shown: Shift+F10 opens its menu */
+			gtk_widget_grab_focus(GTK_WIDGET(row));
 			return TRUE;
 		}
 	}

@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import uitest  # noqa: E402
@@ -67,6 +68,11 @@ def inner(args):
     })
     app = uitest.App(args.app, env, log_path=os.path.join(shots, 'espfleet.log'))
     demo_dir = None
+    # the desktop around the app: a notification server and a web browser that only record
+    notify_log = os.path.join(os.environ['HOME'], 'notifications.jsonl')
+    browser_log = os.path.join(os.environ['HOME'], 'browser.log')
+    notifier = uitest.start_notification_server(notify_log)
+    uitest.install_browser(browser_log)
     try:
         app.start(['--demo'])
         uitest.park_pointer()
@@ -173,8 +179,48 @@ def inner(args):
                  == ['demo-locked-1'], 10)
         def not_asked():
             check(not app.state('password-prompt'), 'asked again for a remembered password')
+        # while the window is not the active one, the end of a batch is a desktop
+        # notification whose default action brings the window back
+        uitest.drop_focus()
+        before = len(uitest.notifications(notify_log))
         batch = run_batch(app, during=not_asked, timeout=60)
         check(batch['counts'] == {'verified': 1}, 'second batch: %r' % batch)
+        if notifier is not None:
+            sent = app.wait('the notification', lambda: uitest.notifications(notify_log)[before:],
+                            10)
+            note = sent[-1]
+            log('notification:', json.dumps(note))
+            check(note['method'] == 'AddNotification' and note['app'] == uitest.APP_ID
+                  and note['id'] == 'batch-finished', 'notification: %r' % note)
+            check(note['notification'].get('title') == 'Firmware updates finished'
+                  and '1 verified' in note['notification'].get('body', ''),
+                  'notification text: %r' % note)
+            check(note['notification'].get('default-action') == 'app.activate-window',
+                  'notification action: %r' % note)
+            app.activate('activate-window')
+        else:
+            log('the desktop notification: not tested (needs python3-gi)')
+
+        # the row menu from the keyboard: Shift+F10 on the shown device; Copy Address puts
+        # its address on the clipboard, Open Web Page hands its web page to the browser
+        esp32_1 = app.by_name()['demo-esp32-1']
+        app.activate('show-device', gv_str(esp32_1['id']))
+        if uitest.press_key(0xFFC7, modifiers=[uitest.SHIFT]):
+            uitest.screenshot(shots, 'row-menu')
+            app.activate_window('row-copy-address')
+            copied = app.wait('the copied address', uitest.clipboard_text, 10)
+            check(copied == esp32_1['address'], 'copied %r, not %r' % (copied, esp32_1['address']))
+            app.activate_window('row-open-web-page')
+            opened = app.wait('the web page in the browser', lambda: os.path.exists(browser_log)
+                              and open(browser_log).read().split(), 10)
+            check(len(opened) == 1 and opened[0].startswith('http://%s:' % esp32_1['address'])
+                  and opened[0].endswith('/'), 'browser got %r' % opened)
+            with urllib.request.urlopen(opened[0] + 'info', timeout=5) as r:
+                info = json.load(r)
+            check(info.get('name') == 'demo-esp32-1', 'the web page is of %r' % info.get('name'))
+            uitest.press_key(uitest.ESCAPE)
+        else:
+            log('the row menu: not tested (needs libXtst)')
 
         # cancel mid-batch, then retry what was cancelled
         plain = [n for n in esp32 if n != 'demo-locked-1']
@@ -271,6 +317,9 @@ def inner(args):
                 check(demo_dir not in cmdline, 'a simulator is still running: ' + cmdline)
     finally:
         app.kill()
+        if notifier is not None:
+            notifier.terminate()
+            notifier.wait(timeout=10)
     return 0
 
 

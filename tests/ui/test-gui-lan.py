@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """test-gui-lan.py - the real window against the LAN harness: five simulated devices in
-network namespaces (one with a password) found through a real avahi-daemon
+network namespaces (two with the same password) found through a real avahi-daemon
 
 usage: test-gui-lan.py --app BUILD/src/gtk/espfleet --sim BUILD/.../espfleet-sim --out DIR
 
 Discovers the five, ticks three, chooses an image and updates them until every row says
-"verified"; the password flow (the dialog appears, a wrong password asks again for that
-device only, the right one is remembered in a private gnome-keyring, the transcript never
-shows it, the next batch does not ask); cancelling mid-batch leaves the devices on their
+"verified"; the password flow (the dialog appears once for both locked devices when the
+answer is "for all selected devices", and the password is remembered for both in a private
+gnome-keyring; a wrong password asks again for that device only; the transcript never shows
+it; the next batch does not ask); cancelling mid-batch leaves the devices on their
 old firmware and online. Everything is read from the app's exported action states, never
 after fixed sleeps; screenshots of each state go to DIR.
 
@@ -30,7 +31,7 @@ from uitest import check, gv_str, gv_strv, log  # noqa: E402
 
 TOTAL_TIMEOUT = 420
 NAMES = ['esp-lab-1', 'esp-lab-2', 'esp-lab-3', 'esp-lab-4', 'esp-lab-5']
-LOCKED = 'esp-lab-4'
+LOCKED = ['esp-lab-4', 'esp-lab-5']
 PASSWORD = 'tr0ub4dor-lan'
 
 
@@ -116,45 +117,76 @@ def inner(args):
         check(all(devices[n]['result'] is None for n in NAMES[3:]), 'untouched rows changed')
         shot = uitest.screenshot(shots, 'lan-verified', previous=shot)
 
-        # the password flow: ask, refuse a wrong one for this device only, remember
-        select(app, ids, [LOCKED, 'esp-lab-5'])
+        # the password flow: both locked devices in one batch; the first question answered
+        # "for all selected devices" reaches the other one without a second question, and
+        # the password is remembered for both
+        select(app, ids, LOCKED)
         number = batch_number(app) + 1
         app.activate('update')
         prompt = app.wait('the password dialog', lambda: app.state('password-prompt'), 60)
-        check(prompt['device'] == ids[LOCKED] and not prompt['rejected'], 'prompt: %r' % prompt)
+        first = prompt['device']
+        check(first in [ids[n] for n in LOCKED] and not prompt['rejected'], 'prompt: %r' % prompt)
         uitest.screenshot(shots, 'lan-password', window='Device Password')
-        app.activate('answer-password', "(%s, true, false)" % gv_str('wrong-password'))
-        prompt = app.wait('the second prompt', lambda: (
-            lambda p: p if p and p['rejected'] else None)(app.state('password-prompt')), 60)
-        check(prompt['device'] == ids[LOCKED], 'second prompt for %r' % prompt)
-        uitest.screenshot(shots, 'lan-password-rejected', window='Device Password')
-        app.activate('answer-password', "(%s, true, false)" % gv_str(PASSWORD))
-        batch = wait_batch(app, number)
+        app.activate('answer-password', "(%s, true, true)" % gv_str(PASSWORD))
+
+        def nobody_else_asked():
+            p = app.state('password-prompt')
+            # the answered prompt may show until the state catches up, nothing else may
+            check(not p or (p['device'] == first and not p['rejected']),
+                  'asked again after "use for all selected devices": %r' % p)
+        batch = wait_batch(app, number, during=nobody_else_asked)
         log('batch 2:', json.dumps(batch))
         explain(app)
         check(batch['counts'] == {'verified': 2}, 'batch 2: %r' % batch)
-        secret = uitest.keyring_secret({'device': ids[LOCKED], 'protocol': 'espota'})
+        for name in LOCKED:
+            secret = uitest.keyring_secret({'device': ids[name], 'protocol': 'espota'})
+            check(secret in (PASSWORD, True), 'the keyring holds %r for %s' % (secret, name))
+
+        # a wrong password asks again, for that device only; the right one is remembered
+        app.activate('open-image', gv_str(args.image2))
+        app.wait('the second image', lambda: app.state('image-report')['file'] == args.image2,
+                 30)
+        locked = LOCKED[0]
+        app.activate('forget-password', gv_str(ids[locked]))
+        app.wait('the password forgotten', lambda: app.by_name()[locked]['password'] == 'none',
+                 10)
+        select(app, ids, [locked])
+        number = batch_number(app) + 1
+        app.activate('update')
+        prompt = app.wait('the password dialog', lambda: app.state('password-prompt'), 60)
+        check(prompt['device'] == ids[locked] and not prompt['rejected'], 'prompt: %r' % prompt)
+        app.activate('answer-password', "(%s, true, false)" % gv_str('wrong-password'))
+        prompt = app.wait('the second prompt', lambda: (
+            lambda p: p if p and p['rejected'] else None)(app.state('password-prompt')), 60)
+        check(prompt['device'] == ids[locked], 'second prompt for %r' % prompt)
+        uitest.screenshot(shots, 'lan-password-rejected', window='Device Password')
+        app.activate('answer-password', "(%s, true, false)" % gv_str(PASSWORD))
+        batch = wait_batch(app, number)
+        log('batch 3:', json.dumps(batch))
+        explain(app)
+        check(batch['counts'] == {'verified': 1}, 'batch 3: %r' % batch)
+        secret = uitest.keyring_secret({'device': ids[locked], 'protocol': 'espota'})
         check(secret in (PASSWORD, True), 'the keyring holds %r' % secret)
-        app.activate('show-device', gv_str(ids[LOCKED]))
+        app.activate('show-device', gv_str(ids[locked]))
         transcript = app.wait('the transcript', lambda: (
-            lambda t: t if t and t['device'] == ids[LOCKED] and 'verified' in (t['text'] or '')
+            lambda t: t if t and t['device'] == ids[locked] and 'verified' in (t['text'] or '')
             else None)(app.state('transcript')), 10)
         check(PASSWORD not in transcript['text'] and 'wrong-password' not in transcript['text'],
               'a password shows in the transcript')
         uitest.screenshot(shots, 'lan-transcript')
 
         # the next batch finds the password in the keyring and asks nobody
-        app.activate('open-image', gv_str(args.image2))
-        app.wait('the second image', lambda: app.state('image-report')['file'] == args.image2,
+        app.activate('open-image', gv_str(args.image3))
+        app.wait('the third image', lambda: app.state('image-report')['file'] == args.image3,
                  30)
-        select(app, ids, [LOCKED])
+        select(app, ids, LOCKED)
         number = batch_number(app) + 1
         app.activate('update')
 
         def not_asked():
             check(not app.state('password-prompt'), 'asked again for a remembered password')
         batch = wait_batch(app, number, during=not_asked)
-        check(batch['counts'] == {'verified': 1}, 'batch 3: %r' % batch)
+        check(batch['counts'] == {'verified': 2}, 'batch 4: %r' % batch)
 
         # cancel mid-batch: the devices stay on what they ran, online
         before = {n: app.by_name()[n]['version'] for n in three}
@@ -165,10 +197,10 @@ def inner(args):
             d['phase'] in ('uploading', 'device-verifying') for d in app.devices()), 60, 0.02)
         app.activate('cancel-all')
         batch = wait_batch(app, number, 60)
-        log('batch 4:', json.dumps(batch))
+        log('batch 5:', json.dumps(batch))
         explain(app)
         check(batch['counts'].get('cancelled', 0) >= 1 and 'failed' not in batch['counts'],
-              'batch 4: %r' % batch)
+              'batch 5: %r' % batch)
         uitest.screenshot(shots, 'lan-cancelled')
         cancelled = [n for n in three if app.by_name()[n]['result'] == 'cancelled']
         app.wait('cancelled devices back online on their old firmware', lambda: all(
@@ -194,13 +226,13 @@ def outer(args):
     with lan.Lan(keep_logs=os.environ.get('FLEET_LAN_LOGS')) as L:
         for name in NAMES:
             d = L.add_device()
-            password = PASSWORD if name == LOCKED else None
+            password = PASSWORD if name in LOCKED else None
             sim = common.sim_args(L, name, password=password)
             # the flash takes its real time, so that a batch can be cancelled midway
             sim[sim.index('--flash-speed') + 1] = 'realistic'
             L.start_sim(d, args.sim, sim)
         images = []
-        for version in ('2.0.0', '2.0.1'):
+        for version in ('2.0.0', '2.0.1', '2.0.2'):
             path = os.path.join(L.tmp, 'espfleet-sim-%s.bin' % version)
             subprocess.run([args.sim, '--make-image', path, '--chip', 'esp32', '--project',
                             'espfleet-sim', '--fw-version', version], check=True,
@@ -208,7 +240,7 @@ def outer(args):
             images.append(path)
         cmd = uitest.inner_command(__file__, ['--app', args.app, '--sim', args.sim, '--out',
                                               args.out, '--image1', images[0], '--image2',
-                                              images[1]])
+                                              images[1], '--image3', images[2]])
         # in the LAN's app namespace, with its private system bus (and our environment)
         proc = L.popen(cmd, log='gui')
         deadline = time.monotonic() + TOTAL_TIMEOUT
@@ -229,6 +261,7 @@ def main():
     parser.add_argument('--out', required=True)
     parser.add_argument('--image1')
     parser.add_argument('--image2')
+    parser.add_argument('--image3')
     parser.add_argument('--inner', action='store_true')
     args = parser.parse_args()
     if not args.inner:

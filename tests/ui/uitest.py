@@ -14,6 +14,7 @@ States are the JSON strings of the app's read-only actions (app.devices, app.bat
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -257,6 +258,7 @@ def park_pointer():
 
 
 CONTROL = 0xFFE3
+SHIFT = 0xFFE1
 ESCAPE = 0xFF1B
 
 
@@ -511,3 +513,120 @@ def keyring_secret(attributes):
     if r.returncode != 0:
         raise RuntimeError('reading the keyring failed: ' + r.stderr.strip())
     return r.stdout
+
+
+# ---------------------------------------------------------------------------------------
+# the desktop around the app: notifications, the clipboard, the web browser, X focus
+
+NOTIFY_SNIPPET = r"""
+import json, sys
+from gi.repository import Gio, GLib
+XML = '''<node><interface name="org.gtk.Notifications">
+<method name="AddNotification"><arg type="s" direction="in"/><arg type="s" direction="in"/>
+<arg type="a{sv}" direction="in"/></method>
+<method name="RemoveNotification"><arg type="s" direction="in"/><arg type="s" direction="in"/>
+</method></interface></node>'''
+out = sys.argv[1]
+def call(conn, sender, path, iface, method, params, invocation):
+    args = params.unpack()
+    with open(out, 'a') as f:
+        f.write(json.dumps({'method': method, 'app': args[0], 'id': args[1],
+                            'notification': args[2] if len(args) > 2 else None}) + '\n')
+    invocation.return_value(None)
+def acquired(conn, name):
+    open(out + '.ready', 'w').close()
+bus = Gio.bus_get_sync(Gio.BusType.SESSION, None)
+bus.register_object('/org/gtk/Notifications', Gio.DBusNodeInfo.new_for_xml(XML).interfaces[0],
+                    call, None, None)
+Gio.bus_own_name_on_connection(bus, 'org.gtk.Notifications', Gio.BusNameOwnerFlags.NONE,
+                               acquired, None)
+GLib.MainLoop().run()
+"""
+
+
+def start_notification_server(path):
+    """a stand-in for the desktop's notification server (org.gtk.Notifications, which GLib
+    prefers over org.freedesktop.Notifications) on the session bus; every AddNotification
+    is appended to @path as a JSON line. Start it before the app. None without PyGObject."""
+    python = python_with_gi()
+    if python is None:
+        return None
+    proc = subprocess.Popen([python, '-c', NOTIFY_SNIPPET, path])
+    wait_for('the notification server', lambda: os.path.exists(path + '.ready')
+             or proc.poll() is not None, 20)
+    if proc.poll() is not None:
+        raise RuntimeError('the notification server exited with %d' % proc.returncode)
+    return proc
+
+
+def notifications(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+CLIPBOARD_SNIPPET = r"""
+import sys
+import gi
+gi.require_version('Gdk', '3.0')
+gi.require_version('Gtk', '3.0')
+from gi.repository import Gdk, Gtk
+text = Gtk.Clipboard.get(Gdk.SELECTION_CLIPBOARD).wait_for_text()
+sys.stdout.write('' if text is None else text)
+sys.exit(0 if text is not None else 3)
+"""
+
+
+def clipboard_text():
+    """the X CLIPBOARD's text as its owner (the app) serves it; None when empty"""
+    python = python_with_gi()
+    if python is None:
+        raise RuntimeError('reading the clipboard needs PyGObject with GTK 3 (python3-gi, '
+                           'gir1.2-gtk-3.0)')
+    r = subprocess.run([python, '-c', CLIPBOARD_SNIPPET], capture_output=True, text=True,
+                       timeout=20)
+    if r.returncode not in (0, 3):
+        raise RuntimeError('reading the clipboard failed: %s' % r.stderr.strip()[-1500:])
+    return r.stdout if r.returncode == 0 else None
+
+
+def install_browser(record):
+    """a web browser for http:// links in this (private) HOME's XDG directories that only
+    appends the URI it was given to @record, made the default for http and https"""
+    home = os.environ['HOME']
+    data = os.environ.get('XDG_DATA_HOME') or os.path.join(home, '.local', 'share')
+    config = os.environ.get('XDG_CONFIG_HOME') or os.path.join(home, '.config')
+    apps = os.path.join(data, 'applications')
+    os.makedirs(apps, exist_ok=True)
+    os.makedirs(config, exist_ok=True)
+    script = os.path.join(home, 'record-uri')
+    with open(script, 'w') as f:
+        f.write('#!/bin/sh\nprintf "%%s\\n" "$1" >> %s\n' % shlex.quote(record))
+    os.chmod(script, 0o755)
+    with open(os.path.join(apps, 'espfleet-test-browser.desktop'), 'w') as f:
+        f.write('[Desktop Entry]\nType=Application\nName=Test Browser\nExec=%s %%u\n'
+                'MimeType=x-scheme-handler/http;x-scheme-handler/https;\nNoDisplay=true\n'
+                % script)
+    with open(os.path.join(config, 'mimeapps.list'), 'w') as f:
+        f.write('[Default Applications]\nx-scheme-handler/http=espfleet-test-browser.desktop\n'
+                'x-scheme-handler/https=espfleet-test-browser.desktop\n')
+
+
+def drop_focus():
+    """no X window has the keyboard any more: the app's window is no longer active"""
+    import ctypes
+    import ctypes.util
+    x11 = ctypes.CDLL(ctypes.util.find_library('X11') or 'libX11.so.6')
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XSetInputFocus.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_ulong]
+    x11.XFlush.argtypes = [ctypes.c_void_p]
+    x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    display = x11.XOpenDisplay(None)
+    if not display:
+        raise RuntimeError('cannot open the X display')
+    # None, RevertToNone, CurrentTime
+    x11.XSetInputFocus(display, 0, 0, 0)
+    x11.XFlush(display)
+    x11.XCloseDisplay(display)
