@@ -213,172 +213,123 @@ put_chars(struct fmt_out *o, const char *p, size_t n, char fill)
 	}
 }
 
-struct spec {
-	bool left;
-	bool zero;
-	bool has_precision;
-	size_t width;
-	size_t precision;
-};
-
-/* a field of @n characters, with its sign (0: none), padded to the width */
-static void
-put_field(struct fmt_out *o, const struct spec *sp, char sign, const char *body, size_t n)
-{
-	size_t zeros = 0, total, pad;
-
-	if (sp->has_precision && sp->precision > n)
-		zeros = sp->precision - n;
-	total = (sign != 0) + zeros + n;
-	pad = sp->width > total ? sp->width - total : 0;
-	/* '0' only pads numbers without a precision, after the sign, as C's printf does */
-	if (sp->zero && !sp->left && !sp->has_precision) {
-		zeros += pad;
-		pad = 0;
-	}
-	if (!sp->left)
-		put_chars(o, NULL, pad, ' ');
-	put_chars(o, &sign, sign != 0, 0);
-	put_chars(o, NULL, zeros, '0');
-	put_chars(o, body, n, 0);
-	if (sp->left)
-		put_chars(o, NULL, pad, ' ');
-}
-
-static void
-put_number(struct fmt_out *o,
-	   const struct spec *sp,
-	   unsigned long long v,
-	   unsigned base,
-	   bool upper,
-	   bool negative)
-{
-	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-	char tmp[24];
-	size_t n = sizeof(tmp);
-
-	/* "%.0d" of 0 prints nothing, like C */
-	if (!(v == 0 && sp->has_precision && sp->precision == 0)) {
-		do {
-			tmp[--n] = digits[v % base];
-			v /= base;
-		} while (v != 0);
-	}
-	put_field(o, sp, negative ? '-' : 0, tmp + n, sizeof(tmp) - n);
-}
-
+/* a width or precision: digits, or '*' for an int argument (negative: its magnitude, and
+ * @negative set) */
 static size_t
-read_number(const char **p)
+read_count(const char **pp, va_list *ap, unsigned *negative)
 {
+	const char *p = *pp;
 	size_t v = 0;
 
-	while (**p >= '0' && **p <= '9') {
-		if (v < 100000)
-			v = v * 10 + (size_t)(**p - '0');
-		(*p)++;
+	if (*p == '*') {
+		int a = va_arg(*ap, int);
+
+		*pp = p + 1;
+		*negative = a < 0;
+		return a < 0 ? 0u - (size_t)a : (size_t)a;
 	}
+	while ((unsigned)(*p - '0') <= 9) {
+		if (v < 100000)
+			v = v * 10 + (size_t)(*p - '0');
+		p++;
+	}
+	*pp = p;
 	return v;
-}
-
-/* a width or precision: digits, or '*' for an int argument (negative: NULL) */
-static size_t
-read_count(const char **p, va_list *ap, bool *negative)
-{
-	int v;
-
-	if (**p != '*')
-		return read_number(p);
-	(*p)++;
-	v = va_arg(*ap, int);
-	*negative = v < 0;
-	return v < 0 ? 0u - (size_t)v : (size_t)v;
 }
 
 size_t
 ota_vformat(char *out, size_t size, const char *fmt, va_list ap_in)
 {
 	struct fmt_out o = {out, size, 0};
-	const char *p = fmt;
+	const char *p = fmt != NULL ? fmt : "";
 	va_list ap;
 
 	if (out == NULL || size == 0)
 		return 0;
-	if (fmt == NULL) {
-		out[0] = '\0';
-		return 0;
-	}
-	/* a copy, so that helpers can take its address on every ABI */
+	/* a copy, so that read_count() can take its address on every ABI */
 	va_copy(ap, ap_in);
 	while (*p != '\0') {
-		struct spec sp;
 		const char *start = p;
+		const char *body;
+		char tmp[24]; /* digits of a number, or the character of %c */
+		size_t n, width, precision = 0, zeros = 0, total, pad;
+		unsigned left = 0, zero = 0, has_precision = 0, neg = 0;
 		int lng = 0; /* 0 int, 1 long, 2 long long, 3 size_t */
-		bool neg = false;
+		char c, sign = 0;
+		unsigned base = 0; /* 0: not a number */
+		unsigned long long v = 0;
 
 		if (*p != '%') {
 			put_chars(&o, p++, 1, 0);
 			continue;
 		}
-		p++;
-		ota_fill(&sp, 0, sizeof(sp));
-		for (;; p++) {
-			if (*p == '-')
-				sp.left = true;
-			else if (*p == '0')
-				sp.zero = true;
-			else if (*p != ' ' && *p != '+' && *p != '#')
+		for (;;) {
+			c = *++p;
+			if (c == '-')
+				left = 1;
+			else if (c == '0')
+				zero = 1;
+			else if (c != ' ' && c != '+' && c != '#')
 				break;
 		}
-		sp.width = read_count(&p, &ap, &neg);
+		width = read_count(&p, &ap, &neg);
 		if (neg)
-			sp.left = true;
+			left = 1;
 		if (*p == '.') {
 			p++;
-			neg = false;
-			sp.precision = read_count(&p, &ap, &neg);
+			neg = 0;
+			precision = read_count(&p, &ap, &neg);
 			/* a negative precision counts as none */
-			sp.has_precision = !neg;
+			has_precision = !neg;
 		}
-		if (sp.width > 256)
-			sp.width = 256;
+		if (width > 256)
+			width = 256;
 		while (*p == 'h')
 			p++;
-		if (*p == 'l') {
-			p++;
-			lng = 1;
-			if (*p == 'l') {
-				p++;
-				lng = 2;
-			}
-		} else if (*p == 'z') {
+		if (*p == 'z') {
 			p++;
 			lng = 3;
+		} else {
+			while (*p == 'l' && lng < 2) {
+				p++;
+				lng++;
+			}
 		}
+		c = *p;
+		if (c == 's' || c == 'p') {
+			/* C allows reading a char * as a void * */
+			const void *ptr = va_arg(ap, const void *);
 
-		switch (*p) {
-		case 'd':
-		case 'i': {
-			long long v;
+			if (c == 'p') {
+				put_chars(&o, "0x", 2, 0);
+				width = width > 2 ? width - 2 : 0;
+				v = (uintptr_t)ptr;
+				base = 16;
+			} else {
+				body = ptr != NULL ? ptr : "(null)";
+				n = ota_strnlen(body, has_precision ? precision : size);
+			}
+		} else if (c == 'c') {
+			tmp[0] = (char)va_arg(ap, int);
+			body = tmp;
+			n = 1;
+		} else if (c == 'd' || c == 'i') {
+			long long s;
 
 			if (lng == 1)
-				v = va_arg(ap, long);
+				s = va_arg(ap, long);
 			else if (lng == 2)
-				v = va_arg(ap, long long);
+				s = va_arg(ap, long long);
 			else if (lng == 3)
-				v = (long long)va_arg(ap, size_t);
+				s = (long long)va_arg(ap, size_t);
 			else
-				v = va_arg(ap, int);
+				s = va_arg(ap, int);
+			if (s < 0)
+				sign = '-';
 			/* the magnitude of LLONG_MIN does not fit a long long */
-			put_number(&o, &sp,
-				   v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, 10,
-				   false, v < 0);
-			break;
-		}
-		case 'u':
-		case 'x':
-		case 'X': {
-			unsigned long long v;
-
+			v = s < 0 ? 0ULL - (unsigned long long)s : (unsigned long long)s;
+			base = 10;
+		} else if (c == 'u' || c == 'x' || c == 'X') {
 			if (lng == 1)
 				v = va_arg(ap, unsigned long);
 			else if (lng == 2)
@@ -387,49 +338,53 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap_in)
 				v = va_arg(ap, size_t);
 			else
 				v = va_arg(ap, unsigned int);
-			put_number(&o, &sp, v, *p == 'u' ? 10 : 16, *p == 'X', false);
-			break;
-		}
-		case 'p': {
-			const void *ptr = va_arg(ap, const void *);
-
-			put_chars(&o, "0x", 2, 0);
-			sp.width = sp.width > 2 ? sp.width - 2 : 0;
-			put_number(&o, &sp, (unsigned long long)(size_t)ptr, 16, false, false);
-			break;
-		}
-		case 'c': {
-			char c = (char)va_arg(ap, int);
-
-			sp.has_precision = false;
-			sp.zero = false;
-			put_field(&o, &sp, 0, &c, 1);
-			break;
-		}
-		case 's': {
-			const char *str = va_arg(ap, const char *);
-			size_t n;
-
-			if (str == NULL)
-				str = "(null)";
-			n = ota_strnlen(str, sp.has_precision ? sp.precision : size);
-			sp.has_precision = false;
-			sp.zero = false;
-			put_field(&o, &sp, 0, str, n);
-			break;
-		}
-		case '%':
-			put_chars(&o, "%", 1, 0);
-			break;
-		default:
-			/* unknown or cut-off conversion: print it as it was written */
-			if (*p == '\0') {
-				put_chars(&o, start, (size_t)(p - start), 0);
-				continue;
-			}
+			base = c == 'u' ? 10 : 16;
+		} else {
+			/* "%%", or an unknown or cut-off conversion: printed as it was written */
+			if (c == '%')
+				start = p;
+			if (c == '\0')
+				p--;
 			put_chars(&o, start, (size_t)(p - start) + 1, 0);
-			break;
+			p++;
+			continue;
 		}
+		if (base == 0) {
+			/* text: no precision zeros, no '0' padding */
+			has_precision = 0;
+			zero = 0;
+		} else {
+			n = sizeof(tmp);
+			/* "%.0d" of 0 prints nothing, like C */
+			if (!(v == 0 && has_precision && precision == 0)) {
+				do {
+					unsigned long long q = v / base;
+					unsigned d = (unsigned)(v - q * base);
+
+					tmp[--n] = (char)(d < 10 ? '0' + d : (c == 'X' ? 'A' : 'a') + d - 10);
+					v = q;
+				} while (v != 0);
+			}
+			body = tmp + n;
+			n = sizeof(tmp) - n;
+		}
+		/* the field: its sign, zeros up to the precision, padded to the width */
+		if (has_precision && precision > n)
+			zeros = precision - n;
+		total = (sign != 0) + zeros + n;
+		pad = width > total ? width - total : 0;
+		/* '0' only pads numbers without a precision, after the sign, as C's printf does */
+		if (zero && !left && !has_precision) {
+			zeros += pad;
+			pad = 0;
+		}
+		if (!left)
+			put_chars(&o, NULL, pad, ' ');
+		put_chars(&o, &sign, sign != 0, 0);
+		put_chars(&o, NULL, zeros, '0');
+		put_chars(&o, body, n, 0);
+		if (left)
+			put_chars(&o, NULL, pad, ' ');
 		p++;
 	}
 	va_end(ap);
