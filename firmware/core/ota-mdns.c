@@ -37,12 +37,6 @@ get_u16be(const uint8_t *p)
 	return (uint16_t)((p[0] << 8) | p[1]);
 }
 
-static uint32_t
-get_u32be(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
 static bool
 time_reached(uint32_t now, uint32_t when)
 {
@@ -93,6 +87,7 @@ name_is(const struct ota_dns_name *name, const uint8_t *wire)
 int
 ota_dns_reader_init(struct ota_dns_reader *r, const uint8_t *pkt, size_t len)
 {
+	uint16_t h[6];
 	size_t need;
 
 	if (r == NULL || (pkt == NULL && len != 0))
@@ -102,12 +97,14 @@ ota_dns_reader_init(struct ota_dns_reader *r, const uint8_t *pkt, size_t len)
 		return OTA_MDNS_E_MALFORMED;
 	r->pkt = pkt;
 	r->len = len;
-	r->hdr.id = get_u16be(pkt);
-	r->hdr.flags = get_u16be(pkt + 2);
-	r->hdr.qdcount = get_u16be(pkt + 4);
-	r->hdr.ancount = get_u16be(pkt + 6);
-	r->hdr.nscount = get_u16be(pkt + 8);
-	r->hdr.arcount = get_u16be(pkt + 10);
+	for (size_t i = 0; i < 6; i++)
+		h[i] = get_u16be(pkt + 2 * i);
+	r->hdr.id = h[0];
+	r->hdr.flags = h[1];
+	r->hdr.qdcount = h[2];
+	r->hdr.ancount = h[3];
+	r->hdr.nscount = h[4];
+	r->hdr.arcount = h[5];
 	r->off = DNS_HEADER_LEN;
 
 	/* counts that cannot fit are rejected before any record is read */
@@ -179,6 +176,8 @@ int
 ota_dns_reader_next(struct ota_dns_reader *r, struct ota_dns_record *rec)
 {
 	uint32_t q, an, ns, total;
+	uint16_t h[5];
+	size_t fixed;
 	int rc;
 
 	if (r == NULL || rec == NULL || r->pkt == NULL)
@@ -203,17 +202,19 @@ ota_dns_reader_next(struct ota_dns_reader *r, struct ota_dns_record *rec)
 	rc = ota_dns_read_name(r->pkt, r->len, &r->off, &rec->name);
 	if (rc < 0)
 		return rc;
-	if (!ota_range_ok(r->len, r->off, rec->section == OTA_DNS_QUESTION ? 4 : 10))
+	/* type, class, then for records the TTL and the rdata length */
+	fixed = rec->section == OTA_DNS_QUESTION ? 4 : 10;
+	if (!ota_range_ok(r->len, r->off, fixed))
 		return OTA_MDNS_E_MALFORMED;
-	rec->type = get_u16be(r->pkt + r->off);
-	rec->klass = get_u16be(r->pkt + r->off + 2) & OTA_DNS_CLASS_MASK;
-	rec->top_bit = (r->pkt[r->off + 2] & 0x80) != 0;
-	if (rec->section == OTA_DNS_QUESTION) {
-		r->off += 4;
-	} else {
-		rec->ttl = get_u32be(r->pkt + r->off + 4);
-		rec->rdlength = get_u16be(r->pkt + r->off + 8);
-		r->off += 10;
+	for (size_t i = 0; i < fixed / 2; i++)
+		h[i] = get_u16be(r->pkt + r->off + 2 * i);
+	r->off += fixed;
+	rec->type = h[0];
+	rec->klass = h[1] & OTA_DNS_CLASS_MASK;
+	rec->top_bit = (h[1] & 0x8000) != 0;
+	if (rec->section != OTA_DNS_QUESTION) {
+		rec->ttl = (uint32_t)h[2] << 16 | h[3];
+		rec->rdlength = h[4];
 		if (!ota_range_ok(r->len, r->off, rec->rdlength))
 			return OTA_MDNS_E_MALFORMED;
 		rec->rdata_off = r->off;
@@ -1116,29 +1117,45 @@ conflict(struct ota_mdns *m, unsigned which, uint32_t now)
 static uint32_t
 match_question(const struct ota_mdns *m, const struct ota_dns_name *name, uint16_t type)
 {
-	bool any = type == OTA_DNS_TYPE_ANY;
+	uint32_t owned = 0, bits = 0;
 
-	if (name_is(name, svc_wire))
-		return (any || type == OTA_DNS_TYPE_PTR) ? BIT(OTA_MDNS_REC_PTR_SVC) : 0;
-	if (name_is(name, enum_wire))
-		return (any || type == OTA_DNS_TYPE_PTR) ? BIT(OTA_MDNS_REC_PTR_ENUM) : 0;
-	switch (owned_name(m, name)) {
-	case OWNED_INSTANCE:
-		if (any)
-			return BIT(OTA_MDNS_REC_SRV) | BIT(OTA_MDNS_REC_TXT);
-		if (type == OTA_DNS_TYPE_SRV)
-			return BIT(OTA_MDNS_REC_SRV);
-		if (type == OTA_DNS_TYPE_TXT)
-			return BIT(OTA_MDNS_REC_TXT);
-		/* RFC 6762 §6.1: we own the name, so say the type does not exist */
-		return BIT(OTA_MDNS_REC_NSEC_INSTANCE);
-	case OWNED_HOST:
-		if (any || type == OTA_DNS_TYPE_A)
-			return BIT(OTA_MDNS_REC_A);
-		return BIT(OTA_MDNS_REC_NSEC_HOST);
-	default:
-		return 0;
+	/* our names differ from each other, so all the records found share one owner */
+	for (int r = 0; r < OTA_MDNS_REC_NSEC_INSTANCE; r++) {
+		if (!name_is(name, rec_owner(m, (enum ota_mdns_rec)r)))
+			continue;
+		owned |= BIT(r);
+		if (type == OTA_DNS_TYPE_ANY || type == rec_type((enum ota_mdns_rec)r))
+			bits |= BIT(r);
 	}
+	if (bits != 0)
+		return bits;
+	/* RFC 6762 §6.1: we own the name, so say the type does not exist */
+	if (owned & BIT(OTA_MDNS_REC_SRV))
+		return BIT(OTA_MDNS_REC_NSEC_INSTANCE);
+	if (owned & BIT(OTA_MDNS_REC_A))
+		return BIT(OTA_MDNS_REC_NSEC_HOST);
+	return 0;
+}
+
+/* which of @candidates the received record repeats; with @half_ttl only those it gives at
+ * least half our TTL (RFC 6762 §7.1, §7.4) */
+static uint32_t
+ours_among(struct ota_mdns *m,
+	   const uint8_t *pkt,
+	   size_t len,
+	   const struct ota_dns_record *rec,
+	   uint32_t candidates,
+	   bool half_ttl)
+{
+	uint32_t found = 0;
+
+	for (int k = 0; k < OTA_MDNS_REC_COUNT; k++) {
+		if ((candidates & BIT(k)) &&
+		    (!half_ttl || rec->ttl >= rec_ttl((enum ota_mdns_rec)k) / 2) &&
+		    record_is_ours(m, (enum ota_mdns_rec)k, pkt, len, rec))
+			found |= BIT(k);
+	}
+	return found;
 }
 
 /* known answers (RFC 6762 §7.1): records the querier has with at least half our TTL */
@@ -1152,42 +1169,18 @@ known_answers(struct ota_mdns *m, const uint8_t *pkt, size_t len, uint32_t candi
 	if (ota_dns_reader_init(&r, pkt, len) < 0)
 		return 0;
 	while (ota_dns_reader_next(&r, &rec) == 1) {
-		if (rec.section != OTA_DNS_ANSWER)
-			continue;
-		for (int k = 0; k < OTA_MDNS_REC_COUNT; k++) {
-			if ((candidates & BIT(k)) && rec.ttl >= rec_ttl((enum ota_mdns_rec)k) / 2 &&
-			    record_is_ours(m, (enum ota_mdns_rec)k, pkt, len, &rec))
-				known |= BIT(k);
-		}
+		if (rec.section == OTA_DNS_ANSWER)
+			known |= ours_among(m, pkt, len, &rec, candidates, true);
 	}
 	return known;
 }
 
 /* small on purpose: eight of these live on an ESP8266 stack */
 struct tb_entry {
-	uint16_t klass;
-	uint16_t type;
+	uint32_t key; /* class << 16 | type: the order of RFC 6762 §8.2.1 before the rdata */
 	uint16_t rdlength;
 	size_t rdata_off;
 };
-
-static int
-cmp_u16(uint16_t a, uint16_t b)
-{
-	return a < b ? -1 : (a > b ? 1 : 0);
-}
-
-/* lexicographic compare of two canonical rdata buffers: shorter prefix sorts first */
-static int
-cmp_bytes(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-	size_t n = al < bl ? al : bl;
-	int c = ota_compare(a, b, n);
-
-	if (c != 0)
-		return c < 0 ? -1 : 1;
-	return al < bl ? -1 : (al > bl ? 1 : 0);
-}
 
 /*
  * simultaneous probe tie-break (RFC 6762 §8.2) for one of our names: compare the sorted
@@ -1198,65 +1191,56 @@ static int
 tiebreak(struct ota_mdns *m, const uint8_t *pkt, size_t len, unsigned which)
 {
 	struct tb_entry theirs[MAX_TIEBREAK];
-	enum ota_mdns_rec ours[2];
-	unsigned n_theirs = 0, n_ours;
+	/* TXT (type 16) sorts before SRV (33) */
+	static const uint8_t ours_instance[2] = {OTA_MDNS_REC_TXT, OTA_MDNS_REC_SRV};
+	static const uint8_t ours_host[1] = {OTA_MDNS_REC_A};
+	const uint8_t *ours = which == OWNED_HOST ? ours_host : ours_instance;
+	unsigned n_theirs = 0, n_ours = which == OWNED_HOST ? 1 : 2;
 	struct ota_dns_reader r;
 	struct ota_dns_record rec;
 
-	if (which == OWNED_HOST) {
-		ours[0] = OTA_MDNS_REC_A;
-		n_ours = 1;
-	} else {
-		ours[0] = OTA_MDNS_REC_TXT; /* type 16 sorts before SRV (33) */
-		ours[1] = OTA_MDNS_REC_SRV;
-		n_ours = 2;
-	}
 	if (ota_dns_reader_init(&r, pkt, len) < 0)
 		return 0;
 	while (ota_dns_reader_next(&r, &rec) == 1 && n_theirs < MAX_TIEBREAK) {
+		uint32_t key = (uint32_t)rec.klass << 16 | rec.type;
 		unsigned i;
 
 		if (rec.section != OTA_DNS_AUTHORITY || owned_name(m, &rec.name) != which)
 			continue;
 		/* insertion sort by (class, type); the rdata decides among equal ones below */
-		i = n_theirs++;
-		while (i > 0 &&
-		       (cmp_u16(theirs[i - 1].klass, rec.klass) > 0 ||
-			(theirs[i - 1].klass == rec.klass && theirs[i - 1].type > rec.type))) {
+		for (i = n_theirs++; i > 0 && theirs[i - 1].key > key; i--)
 			theirs[i] = theirs[i - 1];
-			i--;
-		}
-		theirs[i].klass = rec.klass;
-		theirs[i].type = rec.type;
+		theirs[i].key = key;
 		theirs[i].rdlength = rec.rdlength;
 		theirs[i].rdata_off = rec.rdata_off;
 	}
 	if (n_theirs == 0)
 		return 0;
 	for (unsigned i = 0; i < n_theirs && i < n_ours; i++) {
+		uint32_t key = (uint32_t)OTA_DNS_CLASS_IN << 16 | rec_type((enum ota_mdns_rec)ours[i]);
 		size_t tl;
 		int ol, c;
 
-		c = cmp_u16(theirs[i].klass, OTA_DNS_CLASS_IN);
-		if (c == 0)
-			c = cmp_u16(theirs[i].type, rec_type(ours[i]));
-		if (c != 0)
-			return c;
+		if (theirs[i].key != key)
+			return theirs[i].key > key ? 1 : -1;
 		/* only the section, type and rdata position matter to the canonical form */
 		rec.section = OTA_DNS_AUTHORITY;
-		rec.type = theirs[i].type;
+		rec.type = (uint16_t)key;
 		rec.rdlength = theirs[i].rdlength;
 		rec.rdata_off = theirs[i].rdata_off;
 		if (ota_dns_rdata_canonical(pkt, len, &rec, m->scratch[0], RDATA_MAX, &tl) < 0)
 			return 1; /* too big for us to hold: certainly not our data */
-		ol = our_rdata(m, ours[i], m->scratch[1], RDATA_MAX);
+		ol = our_rdata(m, (enum ota_mdns_rec)ours[i], m->scratch[1], RDATA_MAX);
 		if (ol < 0)
 			return 0;
-		c = cmp_bytes(m->scratch[0], tl, m->scratch[1], (size_t)ol);
+		/* lexicographic; of two where one is the start of the other, the shorter first */
+		c = ota_compare(m->scratch[0], m->scratch[1], tl < (size_t)ol ? tl : (size_t)ol);
+		if (c == 0)
+			c = (int)tl - ol;
 		if (c != 0)
 			return c;
 	}
-	return n_theirs > n_ours ? 1 : (n_theirs < n_ours ? -1 : 0);
+	return (int)n_theirs - (int)n_ours;
 }
 
 static void
@@ -1270,22 +1254,15 @@ handle_response(struct ota_mdns *m, const uint8_t *pkt, size_t len, uint32_t now
 		return;
 	while (ota_dns_reader_next(&r, &rec) == 1) {
 		enum owned_name owner;
-		bool same = false;
 
 		if (rec.section == OTA_DNS_QUESTION || rec.klass != OTA_DNS_CLASS_IN)
 			continue;
 		/* duplicate answer suppression (RFC 6762 §7.4) for a delayed answer */
-		for (int k = 0; k < OTA_MDNS_REC_COUNT; k++) {
-			if ((m->pending & BIT(k)) && rec.ttl >= rec_ttl((enum ota_mdns_rec)k) / 2 &&
-			    record_is_ours(m, (enum ota_mdns_rec)k, pkt, len, &rec))
-				m->pending &= ~BIT(k);
-		}
+		m->pending &= ~ours_among(m, pkt, len, &rec, m->pending, true);
 		owner = owned_name(m, &rec.name);
 		if (owner == OWNED_NONE || rec.ttl == 0)
 			continue;
-		for (int k = 0; k < OTA_MDNS_REC_COUNT && !same; k++)
-			same = record_is_ours(m, (enum ota_mdns_rec)k, pkt, len, &rec);
-		if (!same)
+		if (ours_among(m, pkt, len, &rec, BIT(OTA_MDNS_REC_COUNT) - 1, false) == 0)
 			which |= owner;
 	}
 	if (which != 0 && m->state != OTA_MDNS_IDLE && m->state != OTA_MDNS_STOPPED)
