@@ -381,9 +381,11 @@ struct writer {
 static void
 writer_init(struct writer *w, uint8_t *buf, size_t size)
 {
-	ota_fill(w, 0, sizeof(*w));
 	w->buf = buf;
 	w->size = size;
+	w->len = 0;
+	w->failed = false;
+	w->n_names = 0;
 }
 
 static void
@@ -540,8 +542,7 @@ put_rdata(const struct ota_mdns *m, struct writer *w, enum ota_mdns_rec r, enum 
 		put_name(w, m->instance.wire, compress);
 		break;
 	case OTA_MDNS_REC_SRV:
-		put_u16(w, 0); /* priority */
-		put_u16(w, 0); /* weight */
+		put_u32(w, 0); /* priority, weight */
 		put_u16(w, m->ota_port);
 		/* RFC 6762 §18.14 allows compression here; plain DNS resolvers may not expect it */
 		put_name(w, m->host.wire, compress && mode != MODE_LEGACY);
@@ -583,8 +584,7 @@ put_record(const struct ota_mdns *m, struct writer *w, enum ota_mdns_rec r, enum
 		ttl = 0;
 
 	put_name(w, rec_owner(m, r), true);
-	put_u16(w, rec_type(r));
-	put_u16(w, klass);
+	put_u32(w, (uint32_t)rec_type(r) << 16 | klass);
 	put_u32(w, ttl);
 	len_at = w->len;
 	put_u16(w, 0);
@@ -596,15 +596,26 @@ put_record(const struct ota_mdns *m, struct writer *w, enum ota_mdns_rec r, enum
 	}
 }
 
-/* our rdata without compression into out; returns its length or a negative error */
+/*
+ * the received record's rdata in canonical form into scratch[0] (its length in *theirs_len),
+ * then ours for record r, uncompressed, into scratch[1]: returns its length, -1 when theirs
+ * cannot be read or held, -2 when ours does not fit
+ */
 static int
-our_rdata(const struct ota_mdns *m, enum ota_mdns_rec r, uint8_t *out, size_t size)
+both_rdata(struct ota_mdns *m,
+	   enum ota_mdns_rec r,
+	   const uint8_t *pkt,
+	   size_t len,
+	   const struct ota_dns_record *rec,
+	   size_t *theirs_len)
 {
 	struct writer w;
 
-	writer_init(&w, out, size);
+	if (ota_dns_rdata_canonical(pkt, len, rec, m->scratch[0], RDATA_MAX, theirs_len) < 0)
+		return -1;
+	writer_init(&w, m->scratch[1], RDATA_MAX);
 	put_rdata(m, &w, r, MODE_CANONICAL);
-	return w.failed ? OTA_MDNS_E_NOSPACE : (int)w.len;
+	return w.failed ? -2 : (int)w.len;
 }
 
 /* is the received record the same as our record r (name, type, class, rdata)? */
@@ -621,9 +632,7 @@ record_is_ours(struct ota_mdns *m,
 	if (rec->type != rec_type(r) || rec->klass != OTA_DNS_CLASS_IN ||
 	    !name_is(&rec->name, rec_owner(m, r)))
 		return false;
-	if (ota_dns_rdata_canonical(pkt, len, rec, m->scratch[0], RDATA_MAX, &theirs_len) < 0)
-		return false;
-	ours_len = our_rdata(m, r, m->scratch[1], RDATA_MAX);
+	ours_len = both_rdata(m, r, pkt, len, rec, &theirs_len);
 	if (ours_len < 0 || (size_t)ours_len != theirs_len)
 		return false;
 	/* rdata compares case-sensitively except for the names inside it */
@@ -678,8 +687,8 @@ build_response(const struct ota_mdns *m, uint8_t *out, size_t size, const struct
 			return OTA_MDNS_E_MALFORMED;
 		while (r.index < r.hdr.qdcount && ota_dns_reader_next(&r, &rec) == 1) {
 			put_name(&w, rec.name.wire, true);
-			put_u16(&w, rec.type);
-			put_u16(&w, (uint16_t)(rec.klass | (rec.top_bit ? OTA_DNS_QU_BIT : 0)));
+			put_u32(&w, (uint32_t)rec.type << 16 | rec.klass |
+					(rec.top_bit ? OTA_DNS_QU_BIT : 0u));
 			qd++;
 		}
 	}
@@ -755,12 +764,10 @@ send_probe(struct ota_mdns *m)
 	/* id 0, flags 0, 2 questions, 3 authority records: the ones we want (RFC 6762 §8.2) */
 	put_bytes(&w, "\0\0\0\0\0\2\0\0\0\3\0\0", 12);
 	/* QU: a defender can answer us directly (RFC 6762 §8.1) */
-	put_name(&w, m->host.wire, true);
-	put_u16(&w, OTA_DNS_TYPE_ANY);
-	put_u16(&w, OTA_DNS_CLASS_IN | OTA_DNS_QU_BIT);
-	put_name(&w, m->instance.wire, true);
-	put_u16(&w, OTA_DNS_TYPE_ANY);
-	put_u16(&w, OTA_DNS_CLASS_IN | OTA_DNS_QU_BIT);
+	for (int i = 0; i < 2; i++) {
+		put_name(&w, i == 0 ? m->host.wire : m->instance.wire, true);
+		put_u32(&w, (uint32_t)OTA_DNS_TYPE_ANY << 16 | OTA_DNS_CLASS_IN | OTA_DNS_QU_BIT);
+	}
 	put_record(m, &w, OTA_MDNS_REC_A, MODE_PROBE);
 	put_record(m, &w, OTA_MDNS_REC_SRV, MODE_PROBE);
 	put_record(m, &w, OTA_MDNS_REC_TXT, MODE_PROBE);
@@ -845,21 +852,22 @@ static void
 build_txt(struct ota_mdns *m, const struct ota_mdns_config *cfg)
 {
 	const uint8_t *mac = cfg->mac;
-	char sha[17];
+	char hex[17];
 
+	/* check_config() has bounded board, fw_version and chip */
 	m->txt_len = 0;
-	txt_add(m, "board=%.*s", OTA_MDNS_BOARD_MAX, cfg->board ? cfg->board : "generic");
+	txt_add(m, "board=%s", cfg->board ? cfg->board : "generic");
 	txt_add(m, "auth_upload=%s", cfg->auth_upload ? "yes" : "no");
 	txt_add(m, "tcp_check=no");
 	txt_add(m, "ssh_upload=no");
-	txt_add(m, "fw_version=%.*s", OTA_MDNS_VERSION_MAX, or_empty(cfg->fw_version));
-	ota_hex(cfg->fw_sha256, 8, sha);
-	txt_add(m, "fw_sha256=%s", sha);
+	txt_add(m, "fw_version=%s", or_empty(cfg->fw_version));
+	ota_hex(cfg->fw_sha256, 8, hex);
+	txt_add(m, "fw_sha256=%s", hex);
 	txt_add(m, "http_update=/update");
 	txt_add(m, "log_port=%u", (unsigned)cfg->log_port);
 	txt_add(m, "mac=%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
 		mac[5]);
-	txt_add(m, "chip=%.*s", OTA_MDNS_CHIP_MAX, or_empty(cfg->chip));
+	txt_add(m, "chip=%s", or_empty(cfg->chip));
 	/* the update server's port when http_update=/update is not on port 80 */
 	if (cfg->http_port != 0 && cfg->http_port != 80) {
 		txt_add(m, "http_port=%u", (unsigned)cfg->http_port);
@@ -1228,9 +1236,9 @@ tiebreak(struct ota_mdns *m, const uint8_t *pkt, size_t len, unsigned which)
 		rec.type = (uint16_t)key;
 		rec.rdlength = theirs[i].rdlength;
 		rec.rdata_off = theirs[i].rdata_off;
-		if (ota_dns_rdata_canonical(pkt, len, &rec, m->scratch[0], RDATA_MAX, &tl) < 0)
+		ol = both_rdata(m, (enum ota_mdns_rec)ours[i], pkt, len, &rec, &tl);
+		if (ol == -1)
 			return 1; /* too big for us to hold: certainly not our data */
-		ol = our_rdata(m, (enum ota_mdns_rec)ours[i], m->scratch[1], RDATA_MAX);
 		if (ol < 0)
 			return 0;
 		/* lexicographic; of two where one is the start of the other, the shorter first */
@@ -1386,7 +1394,7 @@ handle_query(struct ota_mdns *m,
 	}
 	/* shared records: 20-120 ms, or 400-500 ms when more known answers follow (§7.2) */
 	{
-		uint32_t due = now + (tc ? rng_range(m, 400, 500) : rng_range(m, 20, 120));
+		uint32_t due = now + (tc ? 400u : 20u) + rng_next(m) % 101u;
 
 		if (m->pending == 0 || (int32_t)(due - m->pending_ms) < 0)
 			m->pending_ms = due;
