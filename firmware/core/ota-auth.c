@@ -23,8 +23,9 @@ ota_auth_is_hex(const char *s, size_t len)
 	if (s == 0)
 		return false;
 	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+		unsigned c = (unsigned char)s[i];
+		/* | 0x20 lowers 'A'-'F' and maps no other byte into 'a'-'f' */
+		if (c - '0' > 9 && (c | 0x20) - 'a' > 5)
 			return false;
 	}
 	return true;

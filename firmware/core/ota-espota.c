@@ -67,7 +67,9 @@ parse_int(struct pkt *p)
 		uint32_t d = (uint32_t)(pkt_peek(p) - '0');
 		if (d > 9)
 			return v;
-		v = v > (ATOI_MAX - d) / 10u ? ATOI_MAX : v * 10u + d;
+		/* v * 10 + d > ATOI_MAX, without a division: (ATOI_MAX - d) / 10 is 214748364
+		 * for d <= 7 and one less for 8 and 9 */
+		v = v > ATOI_MAX / 10u - (d > 7) ? ATOI_MAX : v * 10u + d;
 		(void)pkt_read(p);
 	}
 	return 0;
@@ -649,33 +651,30 @@ ota_espota_poll(struct ota_espota *rx, uint32_t now_ms)
 	/* a phase may finish and start the next one in the same call */
 	for (int guard = 0; rx != 0 && guard < 8; guard++) {
 		enum ota_espota_phase before = rx->phase;
-		switch (rx->phase) {
+
+		/* the timed phases wait for their deadline */
+		if (before != OTA_ESPOTA_PH_BEGIN && before != OTA_ESPOTA_PH_RECEIVING &&
+		    !due(now_ms, rx->deadline_ms))
+			return before == OTA_ESPOTA_PH_NONE ? UINT32_MAX : rx->deadline_ms - now_ms;
+		switch (before) {
 		case OTA_ESPOTA_PH_BEGIN:
 			run_begin(rx, now_ms);
 			break;
 		case OTA_ESPOTA_PH_CONNECT_DELAY:
-			if (!due(now_ms, rx->deadline_ms))
-				return until(now_ms, rx->deadline_ms);
 			start_connect(rx, now_ms);
 			break;
 		case OTA_ESPOTA_PH_CONNECTING:
-			if (!due(now_ms, rx->deadline_ms))
-				return until(now_ms, rx->deadline_ms);
 			/* the port never told us: cancel and give up as a failed connect */
 			session_fail(rx, OTA_ESPOTA_ERR_CONNECT, OTA_UPDATE_OK);
 			break;
 		case OTA_ESPOTA_PH_RECEIVING:
 			return poll_receiving(rx, now_ms);
 		case OTA_ESPOTA_PH_OK_DELAY:
-			if (!due(now_ms, rx->deadline_ms))
-				return until(now_ms, rx->deadline_ms);
 			(void)tcp_send(rx, "OK", 2);
 			rx->phase = OTA_ESPOTA_PH_CLOSE_DELAY;
 			rx->deadline_ms = now_ms + OTA_ESPOTA_ESP8266_OK_DELAY_MS;
 			break;
 		case OTA_ESPOTA_PH_CLOSE_DELAY:
-			if (!due(now_ms, rx->deadline_ms))
-				return until(now_ms, rx->deadline_ms);
 			finish_success(rx);
 			break;
 		case OTA_ESPOTA_PH_NONE:

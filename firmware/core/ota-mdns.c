@@ -1001,7 +1001,7 @@ int
 ota_mdns_update(struct ota_mdns *m, const struct ota_mdns_config *cfg, uint32_t now_ms)
 {
 	bool names_changed, data_changed;
-	uint8_t old_txt[sizeof(m->txt)];
+	uint8_t *old_txt = m->scratch[0]; /* free outside packet handling, as big as txt */
 	uint16_t old_txt_len;
 	int rc;
 
