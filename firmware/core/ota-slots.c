@@ -145,46 +145,56 @@ ota_select_entry_decode(const uint8_t in[OTA_SELECT_ENTRY_LEN], struct ota_selec
 	e->crc = ota_get_u32le(in + 28);
 }
 
+/* what the bootloader and the app side ask of an entry, each answer one bit */
+#define E_CRC 0x01u	/* the CRC matches the seq (esp_ota_get_state_partition) */
+#define E_INTACT 0x02u	/* and the seq is not blank */
+#define E_VALID 0x04u	/* bootloader_common_ota_select_valid */
+#define E_INVALID 0x08u /* bootloader_common_ota_select_invalid */
+#define E_FAILED 0x10u	/* intact, and INVALID or ABORTED (esp_ota_get_last_invalid_partition) */
+
+static unsigned
+entry_class(const struct ota_select_entry *e)
+{
+	bool failed = e->state == OTA_IMG_INVALID || e->state == OTA_IMG_ABORTED;
+	unsigned c = e->crc == ota_select_entry_crc(e->seq) ? E_CRC : 0u;
+	if (e->seq == OTA_SEQ_BLANK)
+		return c | E_INVALID;
+	if (failed)
+		c |= E_INVALID;
+	if (c & E_CRC)
+		c |= E_INTACT | (failed ? E_FAILED : E_VALID);
+	return c;
+}
+
 bool
 ota_select_entry_valid(const struct ota_select_entry *e)
 {
-	return e->seq != OTA_SEQ_BLANK && e->crc == ota_select_entry_crc(e->seq) &&
-	       e->state != OTA_IMG_INVALID && e->state != OTA_IMG_ABORTED;
+	return (entry_class(e) & E_VALID) != 0;
 }
 
 bool
 ota_select_entry_invalid(const struct ota_select_entry *e)
 {
-	return e->seq == OTA_SEQ_BLANK || e->state == OTA_IMG_INVALID ||
-	       e->state == OTA_IMG_ABORTED;
+	return (entry_class(e) & E_INVALID) != 0;
 }
 
-static bool
-entry_blank_or_bad_crc(const struct ota_select_entry *e)
-{
-	return e->seq == OTA_SEQ_BLANK || e->crc != ota_select_entry_crc(e->seq);
-}
-
-/* bootloader_common_select_otadata: ties go to entry 1 */
+/* bootloader_common_select_otadata over the entries with @flag: the larger seq (@max) or
+ * the smaller one, ties to entry 1; -1 when neither has it */
 static int
-select_entry(const struct ota_select_entry e[2], const bool ok[2], bool max)
+pick_entry(const struct ota_select_entry e[2], const unsigned cls[2], unsigned flag, bool max)
 {
-	if (ok[0] && ok[1]) {
-		bool first = max ? e[0].seq > e[1].seq : e[0].seq < e[1].seq;
-		return first ? 0 : 1;
-	}
-	if (ok[0])
-		return 0;
-	if (ok[1])
-		return 1;
-	return -1;
+	bool ok0 = (cls[0] & flag) != 0;
+	bool ok1 = (cls[1] & flag) != 0;
+	if (ok0 && ok1)
+		return (max ? e[0].seq > e[1].seq : e[0].seq < e[1].seq) ? 0 : 1;
+	return ok0 ? 0 : ok1 ? 1 : -1;
 }
 
 int
 ota_select_active(const struct ota_select_entry e[2])
 {
-	bool ok[2] = {ota_select_entry_valid(&e[0]), ota_select_entry_valid(&e[1])};
-	return select_entry(e, ok, true);
+	unsigned cls[2] = {entry_class(&e[0]), entry_class(&e[1])};
+	return pick_entry(e, cls, E_VALID, true);
 }
 
 uint32_t
@@ -575,6 +585,30 @@ ota_slots_read_otadata(const struct ota_slots *s, struct ota_select_entry e[2])
 	return OTA_OK;
 }
 
+/* both entries with what each one is, and the active one: every otadata decision reads this */
+struct otadata {
+	struct ota_select_entry e[2];
+	unsigned cls[2];
+	int active; /* the valid entry with the larger seq, -1 */
+};
+
+static void
+otadata_classify(struct otadata *od)
+{
+	od->cls[0] = entry_class(&od->e[0]);
+	od->cls[1] = entry_class(&od->e[1]);
+	od->active = pick_entry(od->e, od->cls, E_VALID, true);
+}
+
+static int
+otadata_read(const struct ota_slots *s, struct otadata *od)
+{
+	int rc = ota_slots_read_otadata(s, od->e);
+	if (rc == OTA_OK)
+		otadata_classify(od);
+	return rc;
+}
+
 /* write_otadata / rewrite_ota_seq: erase the entry's sector, then program the 32 bytes;
  * the CRC is the last field, so a write cut short never leaves a CRC that matches */
 static int
@@ -588,6 +622,17 @@ write_entry(struct ota_slots *s, int i, const struct ota_select_entry *e)
 	return flash_write_small(s->cfg.flash, entry_addr(s, i), raw, sizeof(raw));
 }
 
+/* entry @i of @od with @seq and @state and the CRC that goes with them, written */
+static int
+record_entry(struct ota_slots *s, struct otadata *od, int i, uint32_t seq, uint32_t state)
+{
+	struct ota_select_entry *e = &od->e[i];
+	e->seq = seq;
+	e->state = state;
+	e->crc = ota_select_entry_crc(seq);
+	return write_entry(s, i, e);
+}
+
 static uint32_t
 seq_slot(const struct ota_slots *s, uint32_t seq)
 {
@@ -595,20 +640,22 @@ seq_slot(const struct ota_slots *s, uint32_t seq)
 	return (seq - 1u) % s->app_count;
 }
 
+/* the slot entry @i of @od names */
+static int
+entry_slot(const struct ota_slots *s, const struct otadata *od, int i)
+{
+	return (int)seq_slot(s, od->e[i].seq);
+}
+
 int
 ota_slots_boot_slot(const struct ota_slots *s)
 {
-	struct ota_select_entry e[2];
-	int active;
-	int rc = ota_slots_read_otadata(s, e);
+	struct otadata od;
+	int rc = otadata_read(s, &od);
 	if (rc != OTA_OK)
 		return rc;
-	if (ota_select_entry_invalid(&e[0]) && ota_select_entry_invalid(&e[1]))
-		return 0;
-	active = ota_select_active(e);
-	if (active < 0)
-		return 0;
-	return (int)seq_slot(s, e[active].seq);
+	/* both entries invalid means no valid one either: ota_0 */
+	return od.active < 0 ? 0 : entry_slot(s, &od, od.active);
 }
 
 int
@@ -624,17 +671,16 @@ ota_slots_next_update_slot(const struct ota_slots *s)
 int
 ota_slots_get_state(const struct ota_slots *s, int slot, uint32_t *state)
 {
-	struct ota_select_entry e[2];
+	struct otadata od;
 	int rc;
 	if (ota_slots_app(s, slot) == NULL || state == NULL)
 		return OTA_E_BAD_ARGS;
-	rc = ota_slots_read_otadata(s, e);
+	rc = otadata_read(s, &od);
 	if (rc != OTA_OK)
 		return rc;
 	for (int i = 0; i < 2; i++) {
-		if (seq_slot(s, e[i].seq) == (uint32_t)slot &&
-		    e[i].crc == ota_select_entry_crc(e[i].seq)) {
-			*state = e[i].state;
+		if (entry_slot(s, &od, i) == slot && (od.cls[i] & E_CRC)) {
+			*state = od.e[i].state;
 			return OTA_OK;
 		}
 	}
@@ -845,10 +891,9 @@ ota_slots_verify(const struct ota_slots *s, int slot, struct ota_image_info *inf
 int
 ota_slots_set_boot(struct ota_slots *s, int slot)
 {
-	struct ota_select_entry e[2];
-	int active;
-	int next;
-	uint32_t seq;
+	struct otadata od;
+	int next = 0;
+	uint32_t seq = (uint32_t)slot + 1;
 	int rc;
 
 	if (ota_slots_app(s, slot) == NULL)
@@ -856,51 +901,39 @@ ota_slots_set_boot(struct ota_slots *s, int slot)
 	rc = ota_slots_verify(s, slot, NULL);
 	if (rc != OTA_OK)
 		return rc;
-	rc = ota_slots_read_otadata(s, e);
+	rc = otadata_read(s, &od);
 	if (rc != OTA_OK)
 		return rc;
-	active = ota_select_active(e);
-	if (active >= 0) {
-		if (seq_slot(s, e[active].seq) == (uint32_t)slot) {
-			/* already selected: only the state changes */
-			next = active;
-			seq = e[active].seq;
-		} else {
-			next = active ^ 1;
-			seq = ota_compute_seq(e[active].seq, (uint32_t)slot, s->app_count);
+	if (od.active >= 0) {
+		next = od.active;
+		seq = od.e[next].seq;
+		/* already selected: only the state changes */
+		if (entry_slot(s, &od, next) != slot) {
+			next ^= 1;
+			seq = ota_compute_seq(seq, (uint32_t)slot, s->app_count);
 		}
-	} else {
-		next = 0;
-		seq = (uint32_t)slot + 1;
 	}
 	/* like rewrite_ota_seq, the seq_label read from flash is written back unchanged */
-	e[next].seq = seq;
-	e[next].state = s->cfg.rollback ? OTA_IMG_NEW : OTA_IMG_UNDEFINED;
-	e[next].crc = ota_select_entry_crc(seq);
-	return write_entry(s, next, &e[next]);
+	return record_entry(s, &od, next, seq, s->cfg.rollback ? OTA_IMG_NEW : OTA_IMG_UNDEFINED);
 }
 
 /* the active entry becomes VALID, or INVALID when a rollback is possible */
 static int
 mark_active(struct ota_slots *s, uint32_t state)
 {
-	struct ota_select_entry e[2];
-	int active;
-	int rc = ota_slots_read_otadata(s, e);
+	struct otadata od;
+	int rc = otadata_read(s, &od);
 	if (rc != OTA_OK)
 		return rc;
-	active = ota_select_active(e);
-	if (active < 0)
+	if (od.active < 0)
 		return OTA_E_BAD_STATE;
 	if (state == OTA_IMG_VALID) {
-		if (e[active].state == OTA_IMG_VALID)
+		if (od.e[od.active].state == OTA_IMG_VALID)
 			return OTA_OK;
 	} else if (!ota_slots_rollback_possible(s)) {
 		return OTA_E_ROLLBACK;
 	}
-	e[active].state = state;
-	e[active].crc = ota_select_entry_crc(e[active].seq);
-	return write_entry(s, active, &e[active]);
+	return record_entry(s, &od, od.active, od.e[od.active].seq, state);
 }
 
 int
@@ -912,21 +945,13 @@ ota_slots_mark_valid(struct ota_slots *s)
 bool
 ota_slots_rollback_possible(const struct ota_slots *s)
 {
-	struct ota_select_entry e[2];
-	bool ok[2];
-	int active;
+	struct otadata od;
 	int last;
-	if (ota_slots_read_otadata(s, e) != OTA_OK)
+	if (otadata_read(s, &od) != OTA_OK || od.active < 0)
 		return false;
-	ok[0] = ota_select_entry_valid(&e[0]);
-	ok[1] = ota_select_entry_valid(&e[1]);
-	active = select_entry(e, ok, true);
-	if (active < 0)
-		return false;
-	last = active ^ 1;
-	if (!ok[last])
-		return false;
-	return ota_slots_verify(s, (int)seq_slot(s, e[last].seq), NULL) == OTA_OK;
+	last = od.active ^ 1;
+	return (od.cls[last] & E_VALID) &&
+	       ota_slots_verify(s, entry_slot(s, &od, last), NULL) == OTA_OK;
 }
 
 int
@@ -938,20 +963,15 @@ ota_slots_mark_invalid(struct ota_slots *s)
 int
 ota_slots_last_invalid(const struct ota_slots *s)
 {
-	struct ota_select_entry e[2];
-	bool bad[2];
+	struct otadata od;
 	int idx;
 	int slot;
-	if (ota_slots_read_otadata(s, e) != OTA_OK)
+	if (otadata_read(s, &od) != OTA_OK)
 		return OTA_SLOT_NONE;
-	for (int i = 0; i < 2; i++) {
-		bad[i] = e[i].seq != OTA_SEQ_BLANK && e[i].crc == ota_select_entry_crc(e[i].seq) &&
-			 (e[i].state == OTA_IMG_INVALID || e[i].state == OTA_IMG_ABORTED);
-	}
-	idx = select_entry(e, bad, false);
+	idx = pick_entry(od.e, od.cls, E_FAILED, false);
 	if (idx < 0)
 		return OTA_SLOT_NONE;
-	slot = (int)seq_slot(s, e[idx].seq);
+	slot = entry_slot(s, &od, idx);
 	if (ota_slots_verify(s, slot, NULL) != OTA_OK)
 		return OTA_SLOT_NONE;
 	return slot;
@@ -971,9 +991,9 @@ ota_boot(struct ota_slots *s, struct ota_boot_result *result)
 {
 	struct ota_boot_result local;
 	struct ota_boot_result *r = result != NULL ? result : &local;
-	struct ota_select_entry e[2];
+	struct otadata od;
 	bool initial = false;
-	int start;
+	int start = -1;
 	int slot = OTA_SLOT_NONE;
 	int rc;
 
@@ -988,44 +1008,41 @@ ota_boot(struct ota_slots *s, struct ota_boot_result *result)
 	s->running = OTA_SLOT_NONE;
 	s->update_open = false;
 
-	rc = ota_slots_read_otadata(s, e);
+	rc = ota_slots_read_otadata(s, od.e);
 	if (rc != OTA_OK)
 		return rc;
 
 	/* an app that never confirmed itself did not survive its first boot; as in IDF the
-	 * write's result is not checked: the bootloader has nobody to report it to */
+	 * write's result is not checked: the bootloader has nobody to report it to (the CRC
+	 * is written back as it was) */
 	if (s->cfg.rollback) {
 		for (int i = 0; i < 2; i++) {
-			if (e[i].state == OTA_IMG_PENDING_VERIFY) {
-				e[i].state = OTA_IMG_ABORTED;
-				(void)write_entry(s, i, &e[i]);
+			if (od.e[i].state == OTA_IMG_PENDING_VERIFY) {
+				od.e[i].state = OTA_IMG_ABORTED;
+				(void)write_entry(s, i, &od.e[i]);
 				r->aborted++;
 			}
 		}
 	}
+	otadata_classify(&od);
 
-	if (ota_select_entry_invalid(&e[0]) && ota_select_entry_invalid(&e[1])) {
+	if (od.active >= 0) {
+		const struct ota_select_entry *e = &od.e[od.active];
+		start = entry_slot(s, &od, od.active);
+		r->selected = start;
+		r->entry = od.active;
+		r->seq = e->seq;
+		r->state = e->state;
+		if (s->cfg.rollback && e->state == OTA_IMG_NEW) {
+			r->state = OTA_IMG_PENDING_VERIFY;
+			(void)record_entry(s, &od, od.active, e->seq, OTA_IMG_PENDING_VERIFY);
+		}
+	} else if (od.cls[0] & od.cls[1] & E_INVALID) {
 		/* no factory app: ota_0, and remember to write otadata if it was blank */
 		start = 0;
-		initial = entry_blank_or_bad_crc(&e[0]) && entry_blank_or_bad_crc(&e[1]);
-	} else {
-		int active = ota_select_active(e);
-		if (active >= 0) {
-			start = (int)seq_slot(s, e[active].seq);
-			r->selected = start;
-			r->entry = active;
-			r->seq = e[active].seq;
-			r->state = e[active].state;
-			if (s->cfg.rollback && e[active].state == OTA_IMG_NEW) {
-				e[active].state = OTA_IMG_PENDING_VERIFY;
-				(void)write_entry(s, active, &e[active]);
-				r->state = OTA_IMG_PENDING_VERIFY;
-			}
-		} else {
-			/* "ota data partition invalid and no factory, will try all partitions" */
-			start = -1;
-		}
+		initial = ((od.cls[0] | od.cls[1]) & E_INTACT) == 0;
 	}
+	/* else "ota data partition invalid and no factory, will try all partitions" */
 
 	/* bootloader_utility_load_boot_image: down from start, then up from start + 1 */
 	for (int i = start, step = -1; slot < 0 && i < (int)s->app_count; i += step) {
@@ -1042,15 +1059,11 @@ ota_boot(struct ota_slots *s, struct ota_boot_result *result)
 
 	if (initial) {
 		/* set_actual_ota_seq */
-		struct ota_select_entry first;
-		ota_fill(&first, 0xFF, sizeof(first));
-		first.seq = (uint32_t)slot + 1;
-		first.state = OTA_IMG_VALID;
-		first.crc = ota_select_entry_crc(first.seq);
-		(void)write_entry(s, 0, &first);
+		ota_fill(&od.e[0], 0xFF, sizeof(od.e[0]));
+		(void)record_entry(s, &od, 0, (uint32_t)slot + 1, OTA_IMG_VALID);
 		r->initial = true;
 		r->entry = 0;
-		r->seq = first.seq;
+		r->seq = (uint32_t)slot + 1;
 		r->state = OTA_IMG_VALID;
 	} else if (slot != start) {
 		uint32_t st = OTA_IMG_UNDEFINED;
@@ -1071,19 +1084,14 @@ ota_boot(struct ota_slots *s, struct ota_boot_result *result)
 static int
 invalidate_inactive(struct ota_slots *s)
 {
-	struct ota_select_entry e[2];
-	int active;
+	struct otadata od;
 	int inactive;
-	int rc = ota_slots_read_otadata(s, e);
-	if (rc != OTA_OK)
+	int rc = otadata_read(s, &od);
+	if (rc != OTA_OK || od.active < 0)
 		return rc;
-	active = ota_select_active(e);
-	if (active < 0)
-		return OTA_OK;
-	inactive = active ^ 1;
-	if (entry_blank_or_bad_crc(&e[inactive]))
-		return OTA_OK;
-	if (s->running < 0 || seq_slot(s, e[inactive].seq) == (uint32_t)s->running)
+	inactive = od.active ^ 1;
+	if (!(od.cls[inactive] & E_INTACT) || s->running < 0 ||
+	    entry_slot(s, &od, inactive) == s->running)
 		return OTA_OK;
 	return flash_erase_region(s->cfg.flash, entry_addr(s, inactive), OTA_FLASH_SECTOR_SIZE);
 }
