@@ -233,23 +233,25 @@ ota_img_state_name(uint32_t state)
 
 /* ---- partition table ---- */
 
-static void
-add_partition(struct ota_partition *p,
-	      uint8_t type,
-	      uint8_t subtype,
-	      uint32_t offset,
-	      uint32_t size,
-	      const char *label)
-{
-	size_t n = ota_strnlen(label, OTA_PARTITION_LABEL_LEN);
-	ota_fill(p, 0, sizeof(*p));
-	p->type = type;
-	p->subtype = subtype;
-	p->offset = offset;
-	p->size = size;
-	ota_copy(p->label, label, n);
-	p->label[n] = '\0';
-}
+/* the default layout in 4 KiB units; ota_0's size, ota_1 and the file system are placed
+ * at run time */
+static const struct default_part {
+	uint8_t type;
+	uint8_t subtype;
+	uint16_t offset; /* sectors */
+	uint16_t size;	 /* sectors */
+	char label[10];
+} default_parts[] = {
+    {OTA_PART_TYPE_DATA, OTA_PART_SUBTYPE_DATA_NVS, OTA_DEFAULT_NVS_OFFSET / 4096u,
+     OTA_DEFAULT_NVS_SIZE / 4096u, "nvs"},
+    {OTA_PART_TYPE_DATA, OTA_PART_SUBTYPE_DATA_OTA, OTA_DEFAULT_OTADATA_OFFSET / 4096u,
+     OTA_DEFAULT_OTADATA_SIZE / 4096u, "otadata"},
+    {OTA_PART_TYPE_DATA, OTA_PART_SUBTYPE_DATA_PHY, OTA_DEFAULT_PHY_OFFSET / 4096u,
+     OTA_DEFAULT_PHY_SIZE / 4096u, "phy_init"},
+    {OTA_PART_TYPE_APP, OTA_PART_SUBTYPE_OTA_0, OTA_DEFAULT_APP_OFFSET / 4096u, 0, "ota_0"},
+    {OTA_PART_TYPE_APP, OTA_PART_SUBTYPE_OTA_0 + 1, 0, 0, "ota_1"},
+    {OTA_PART_TYPE_DATA, OTA_PART_SUBTYPE_DATA_SPIFFS, 0, 0, "spiffs"},
+};
 
 int
 ota_partition_table_default(uint32_t flash_size,
@@ -261,7 +263,8 @@ ota_partition_table_default(uint32_t flash_size,
 {
 	uint32_t app1;
 	uint32_t end;
-	size_t n = 0;
+	uint32_t fs_len = 0;
+	size_t n = 5;
 
 	if (out == NULL || n_out == NULL || max < 6)
 		return OTA_E_BAD_ARGS;
@@ -287,24 +290,30 @@ ota_partition_table_default(uint32_t flash_size,
 	if (app1 > flash_size || slot_size > flash_size - app1)
 		return OTA_E_NO_SPACE;
 	end = app1 + slot_size;
-
-	add_partition(&out[n++], OTA_PART_TYPE_DATA, OTA_PART_SUBTYPE_DATA_NVS,
-		      OTA_DEFAULT_NVS_OFFSET, OTA_DEFAULT_NVS_SIZE, "nvs");
-	add_partition(&out[n++], OTA_PART_TYPE_DATA, OTA_PART_SUBTYPE_DATA_OTA,
-		      OTA_DEFAULT_OTADATA_OFFSET, OTA_DEFAULT_OTADATA_SIZE, "otadata");
-	add_partition(&out[n++], OTA_PART_TYPE_DATA, OTA_PART_SUBTYPE_DATA_PHY,
-		      OTA_DEFAULT_PHY_OFFSET, OTA_DEFAULT_PHY_SIZE, "phy_init");
-	add_partition(&out[n++], OTA_PART_TYPE_APP, OTA_PART_SUBTYPE_OTA_0, OTA_DEFAULT_APP_OFFSET,
-		      slot_size, "ota_0");
-	add_partition(&out[n++], OTA_PART_TYPE_APP, OTA_PART_SUBTYPE_OTA_0 + 1, app1, slot_size,
-		      "ota_1");
 	if (fs_size != OTA_FS_NONE) {
-		uint32_t fs_len = fs_size != 0 ? fs_size : flash_size - end;
+		fs_len = fs_size != 0 ? fs_size : flash_size - end;
 		if (fs_size != 0 && fs_len > flash_size - end)
 			return OTA_E_NO_SPACE;
 		if (fs_len >= 2 * OTA_FLASH_SECTOR_SIZE)
-			add_partition(&out[n++], OTA_PART_TYPE_DATA, OTA_PART_SUBTYPE_DATA_SPIFFS,
-				      end, fs_len, "spiffs");
+			n = 6;
+	}
+
+	for (size_t i = 0; i < n; i++) {
+		const struct default_part *d = &default_parts[i];
+		struct ota_partition *p = &out[i];
+		ota_fill(p, 0, sizeof(*p));
+		p->type = d->type;
+		p->subtype = d->subtype;
+		p->offset = (uint32_t)d->offset * 4096u;
+		p->size = (uint32_t)d->size * 4096u;
+		ota_copy(p->label, d->label, sizeof(d->label));
+	}
+	out[3].size = slot_size;
+	out[4].offset = app1;
+	out[4].size = slot_size;
+	if (n > 5) {
+		out[5].offset = end;
+		out[5].size = fs_len;
 	}
 	*n_out = n;
 	return OTA_OK;
