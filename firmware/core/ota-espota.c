@@ -651,11 +651,13 @@ ota_espota_poll(struct ota_espota *rx, uint32_t now_ms)
 	/* a phase may finish and start the next one in the same call */
 	for (int guard = 0; rx != 0 && guard < 8; guard++) {
 		enum ota_espota_phase before = rx->phase;
-
-		/* the timed phases wait for their deadline */
-		if (before != OTA_ESPOTA_PH_BEGIN && before != OTA_ESPOTA_PH_RECEIVING &&
-		    !due(now_ms, rx->deadline_ms))
-			return before == OTA_ESPOTA_PH_NONE ? UINT32_MAX : rx->deadline_ms - now_ms;
+		if (before == OTA_ESPOTA_PH_NONE || before > OTA_ESPOTA_PH_CLOSE_DELAY)
+			return UINT32_MAX;
+		if (before == OTA_ESPOTA_PH_RECEIVING)
+			return poll_receiving(rx, now_ms);
+		/* every other phase but BEGIN waits for its timer */
+		if (before != OTA_ESPOTA_PH_BEGIN && !due(now_ms, rx->deadline_ms))
+			return until(now_ms, rx->deadline_ms);
 		switch (before) {
 		case OTA_ESPOTA_PH_BEGIN:
 			run_begin(rx, now_ms);
@@ -667,19 +669,14 @@ ota_espota_poll(struct ota_espota *rx, uint32_t now_ms)
 			/* the port never told us: cancel and give up as a failed connect */
 			session_fail(rx, OTA_ESPOTA_ERR_CONNECT, OTA_UPDATE_OK);
 			break;
-		case OTA_ESPOTA_PH_RECEIVING:
-			return poll_receiving(rx, now_ms);
 		case OTA_ESPOTA_PH_OK_DELAY:
 			(void)tcp_send(rx, "OK", 2);
 			rx->phase = OTA_ESPOTA_PH_CLOSE_DELAY;
 			rx->deadline_ms = now_ms + OTA_ESPOTA_ESP8266_OK_DELAY_MS;
 			break;
-		case OTA_ESPOTA_PH_CLOSE_DELAY:
+		default: /* OTA_ESPOTA_PH_CLOSE_DELAY */
 			finish_success(rx);
 			break;
-		case OTA_ESPOTA_PH_NONE:
-		default:
-			return UINT32_MAX;
 		}
 		if (rx->phase == before)
 			break;
