@@ -33,11 +33,6 @@
 #define PAGE_TAIL                                                                                  \
 	"     </body>\n"                                                                           \
 	"     </html>"
-static const char success_page[] =
-    "<META http-equiv=\"refresh\" content=\"15;URL=/\">Update Success! Rebooting...";
-static const char cors_headers[] = "Access-Control-Allow-Headers: *\r\n"
-				   "Access-Control-Allow-Origin: *\r\n";
-
 /* ---- time ---- */
 
 static bool
@@ -118,33 +113,121 @@ conn_close(struct ota_http_server *srv, struct ota_http_conn *c)
 
 /* ---- responses ---- */
 
-/* the status codes this server sends and their reason phrases, in the same order */
-static const uint16_t reason_codes[] = {200, 400, 401, 404, 408, 411, 414, 431, 500, 505};
-static const char reason_texts[] = "OK\0"
-				   "Bad Request\0"
-				   "Unauthorized\0"
-				   "Not Found\0"
-				   "Request Timeout\0"
-				   "Length Required\0"
-				   "URI Too Long\0"
-				   "Request Header Fields Too Large\0"
-				   "Internal Server Error\0"
-				   "HTTP Version not supported\0";
+/*
+ * Every response comes from one builder and a two-byte descriptor (enum reply). The texts
+ * it uses are one blob: the reason phrases in the order of reply_codes[] first (a plain
+ * error's body is its reason phrase), then the other static bodies, then the content types.
+ * The challenges of requestAuthentication() have an empty body: srv->body with length 0.
+ */
+static const uint16_t reply_codes[] = {200, 400, 401, 404, 408, 411, 414, 431, 500, 505};
+enum { S_200, S_400, S_401, S_404, S_408, S_411, S_414, S_431, S_500, S_505 };
+static const char texts[] =
+    "OK\0"
+    "Bad Request\0"
+    "Unauthorized\0"
+    "Not Found\0"
+    "Request Timeout\0"
+    "Length Required\0"
+    "URI Too Long\0"
+    "Request Header Fields Too Large\0"
+    "Internal Server Error\0"
+    "HTTP Version not supported\0"
+    "y\0"
+    "<META http-equiv=\"refresh\" content=\"15;URL=/\">Update Success! Rebooting...\0"
+    "Chunked request bodies are not supported\0"
+    "MD5 must be 32 hex digits\0"
+    "Missing or bad multipart boundary\0"
+    "Truncated multipart body\0"
+    "Content-Length required\0"
+    "Expected multipart/form-data or application/octet-stream\0"
+    "Multipart body does not start with the boundary\0"
+    "Multipart part headers too large\0"
+    "text/plain\0"
+    "text/html\0"
+    "application/json\0";
+/* the bodies after the reason phrases, in the order of texts[] */
+enum {
+	B_Y = S_505 + 1,
+	B_SUCCESS,
+	B_CHUNKED,
+	B_MD5,
+	B_BOUNDARY,
+	B_TRUNCATED,
+	B_LENGTH,
+	B_CTYPE,
+	B_NO_START,
+	B_PART_HEADERS,
+	T_TYPES,    /* text/plain, text/html, application/json */
+	B_BUF = 31, /* the body is srv->body */
+};
+static const char cors_headers[] = "Access-Control-Allow-Headers: *\r\n"
+				   "Access-Control-Allow-Origin: *\r\n";
 
-static const char *
-reason(unsigned code)
-{
-	for (unsigned i = 0; i < sizeof(reason_codes) / sizeof(reason_codes[0]); i++) {
-		if (reason_codes[i] == code)
-			return ota_string_at(reason_texts, i);
+/* descriptor byte 0: status (bits 0-3), content type (4-5), connection (6-7) */
+#define TYPE_PLAIN (0 << 4)
+#define TYPE_HTML (1 << 4)
+#define TYPE_JSON (2 << 4)
+#define KEEP (0 << 6)	    /* as the request asked, and keep the connection */
+#define CLOSE (1 << 6)	    /* "Connection: close", then close */
+#define KEEP_CLOSE (2 << 6) /* the stock success page: says keep-alive, then closes anyway */
+/* descriptor byte 1: the body (bits 0-4), the CORS headers, the authentication challenge */
+#define CORS (1 << 5)
+#define AUTH (1 << 6)
+#define ERROR_REPLY(s, body)                                                                       \
+	{                                                                                          \
+		(s) | TYPE_PLAIN | CLOSE, (body)                                                   \
 	}
-	return "";
-}
 
-enum conn_header {
-	HDR_KEEP,	/* as the request asked, and keep the connection */
-	HDR_CLOSE,	/* "Connection: close", then close */
-	HDR_KEEP_CLOSE, /* the stock success page: says keep-alive, then closes anyway */
+enum reply {
+	R_400,
+	R_408,
+	R_414,
+	R_431,
+	R_500,
+	R_505,
+	R_CHUNKED,
+	R_MD5,
+	R_BOUNDARY,
+	R_TRUNCATED,
+	R_LENGTH,
+	R_CTYPE,
+	R_NO_START,
+	R_PART_HEADERS,
+	R_FORM,
+	R_OPTIONS,
+	R_INFO,
+	R_NOT_FOUND,
+	R_UPDATE_ERROR,
+	R_SUCCESS,
+	R_401,		 /* requestAuthentication() of GET */
+	R_401_CORS,	 /* of POST, after the body */
+	R_401_CORS_CLOSE /* of POST, before the body */
+};
+
+static const uint8_t replies[][2] = {
+    ERROR_REPLY(S_400, S_400),
+    ERROR_REPLY(S_408, S_408),
+    ERROR_REPLY(S_414, S_414),
+    ERROR_REPLY(S_431, S_431),
+    ERROR_REPLY(S_500, S_500),
+    ERROR_REPLY(S_505, S_505),
+    ERROR_REPLY(S_411, B_CHUNKED),
+    ERROR_REPLY(S_400, B_MD5),
+    ERROR_REPLY(S_400, B_BOUNDARY),
+    ERROR_REPLY(S_400, B_TRUNCATED),
+    ERROR_REPLY(S_411, B_LENGTH),
+    ERROR_REPLY(S_400, B_CTYPE),
+    ERROR_REPLY(S_400, B_NO_START),
+    ERROR_REPLY(S_400, B_PART_HEADERS),
+    {S_200 | TYPE_HTML | KEEP, B_BUF},
+    {S_200 | TYPE_HTML | KEEP, B_Y | CORS},
+    {S_200 | TYPE_JSON | KEEP, B_BUF},
+    {S_404 | TYPE_HTML | KEEP, B_BUF},
+    {S_200 | TYPE_HTML | KEEP, B_BUF | CORS},
+    {S_200 | TYPE_HTML | KEEP_CLOSE, B_SUCCESS | CORS},
+    {S_401 | TYPE_HTML | KEEP, B_BUF | AUTH},
+    {S_401 | TYPE_HTML | KEEP, B_BUF | CORS | AUTH},
+    {S_401 | TYPE_HTML | CLOSE, B_BUF | CORS | AUTH},
 };
 
 static bool
@@ -158,34 +241,59 @@ raw_send(struct ota_http_server *srv, struct ota_http_conn *c, const char *data,
 	return true;
 }
 
+static void
+random_hex(struct ota_http_server *srv, char out[33])
+{
+	uint8_t r[16];
+	if (srv->ops.random == 0 || srv->ops.random(srv->ops.user, r, sizeof(r)) != 0)
+		ota_fill(r, 0, sizeof(r)); /* an all-zero nonce still works, it is just guessable */
+	ota_hex(r, sizeof(r), out);
+}
+
 /*
  * One response, in the stock header order: status, Content-Type, the handler's own
- * headers, Content-Length, Connection (and Keep-Alive).
+ * headers (CORS, the challenge of requestAuthentication()), Content-Length, Connection
+ * (and Keep-Alive). @body_len counts for the bodies in srv->body.
  */
 static void
-respond(struct ota_http_server *srv,
-	struct ota_http_conn *c,
-	unsigned code,
-	const char *type,
-	const char *extra,
-	const char *body,
-	size_t body_len,
-	enum conn_header conn)
+reply(struct ota_http_server *srv, struct ota_http_conn *c, enum reply what, size_t body_len)
 {
+	unsigned d0 = replies[what][0];
+	unsigned d1 = replies[what][1];
+	unsigned status = d0 & 15;
+	const char *body = srv->body;
 	char *o = srv->out;
 	size_t n;
-	bool keep;
-	bool close_after = conn != HDR_KEEP;
-
 	/* a body we did not read would be taken for the next request */
-	if (c->chunked || (c->has_length && c->body_read < c->content_length))
-		close_after = true;
-	keep = c->keep_alive && (conn == HDR_KEEP_CLOSE || !close_after);
+	bool close_after = (d0 & (CLOSE | KEEP_CLOSE)) != 0 || c->chunked ||
+			   (c->has_length && c->body_read < c->content_length);
+	bool keep = c->keep_alive && ((d0 & KEEP_CLOSE) != 0 || !close_after);
 
-	n = ota_format(o, OUT_MAX,
-		       "HTTP/1.%u %u %s\r\nContent-Type: %s\r\n%sContent-Length: %lu\r\n",
-		       (unsigned)c->minor, code, reason(code), type, extra != 0 ? extra : "",
-		       (unsigned long)body_len);
+	if ((d1 & 31) != B_BUF) {
+		body = ota_string_at(texts, d1 & 31);
+		body_len = ota_strnlen(body, OUT_MAX);
+	}
+	/* an update this request ran ends before the answer goes out */
+	if (close_after)
+		upd_abort(srv, c);
+	n = ota_format(o, OUT_MAX, "HTTP/1.%u %u %s\r\nContent-Type: %s\r\n%s", (unsigned)c->minor,
+		       (unsigned)reply_codes[status], ota_string_at(texts, status),
+		       ota_string_at(texts, T_TYPES + ((d0 >> 4) & 3)),
+		       (d1 & CORS) != 0 ? cors_headers : "");
+	if ((d1 & AUTH) != 0) {
+		if (srv->challenge == OTA_HTTP_CHALLENGE_DIGEST) {
+			random_hex(srv, srv->snonce);
+			random_hex(srv, srv->sopaque);
+			n += ota_format(o + n, OUT_MAX - n,
+					"WWW-Authenticate: Digest realm=\"" OTA_HTTP_REALM
+					"\", qop=\"auth\", nonce=\"%s\", opaque=\"%s\"\r\n",
+					srv->snonce, srv->sopaque);
+		} else {
+			n += ota_format(o + n, OUT_MAX - n,
+					"WWW-Authenticate: Basic realm=\"" OTA_HTTP_REALM "\"\r\n");
+		}
+	}
+	n += ota_format(o + n, OUT_MAX - n, "Content-Length: %lu\r\n", (unsigned long)body_len);
 	if (keep)
 		n += ota_format(o + n, OUT_MAX - n,
 				"Connection: keep-alive\r\nKeep-Alive: timeout=%lu\r\n\r\n",
@@ -200,7 +308,7 @@ respond(struct ota_http_server *srv,
 	ota_copy(o + n, body, body_len);
 	if (!raw_send(srv, c, o, n + body_len))
 		return;
-	emit(srv, OTA_HTTP_EV_RESPONSE, c, code);
+	emit(srv, OTA_HTTP_EV_RESPONSE, c, reply_codes[status]);
 	if (close_after || !c->keep_alive) {
 		conn_close(srv, c);
 		return;
@@ -209,42 +317,11 @@ respond(struct ota_http_server *srv,
 	c->deadline_ms = srv->now_ms + srv->keepalive_ms;
 }
 
-/* a text/plain answer that closes the connection; NULL @text: the reason phrase */
+/* a response with a static body, or none */
 static void
-respond_text(struct ota_http_server *srv, struct ota_http_conn *c, unsigned code, const char *text)
+reply_static(struct ota_http_server *srv, struct ota_http_conn *c, enum reply what)
 {
-	if (text == 0)
-		text = reason(code);
-	respond(srv, c, code, "text/plain", 0, text, ota_strnlen(text, OUT_MAX), HDR_CLOSE);
-}
-
-static void
-random_hex(struct ota_http_server *srv, char out[33])
-{
-	uint8_t r[16];
-	if (srv->ops.random == 0 || srv->ops.random(srv->ops.user, r, sizeof(r)) != 0)
-		ota_fill(r, 0, sizeof(r)); /* an all-zero nonce still works, it is just guessable */
-	ota_hex(r, sizeof(r), out);
-}
-
-/* requestAuthentication(): 401 with the challenge, no body */
-static void
-respond_401(struct ota_http_server *srv, struct ota_http_conn *c, bool cors, enum conn_header conn)
-{
-	char extra[256];
-	const char *pre = cors ? cors_headers : "";
-	if (srv->challenge == OTA_HTTP_CHALLENGE_DIGEST) {
-		random_hex(srv, srv->snonce);
-		random_hex(srv, srv->sopaque);
-		(void)ota_format(extra, sizeof(extra),
-				 "%sWWW-Authenticate: Digest realm=\"" OTA_HTTP_REALM
-				 "\", qop=\"auth\", nonce=\"%s\", opaque=\"%s\"\r\n",
-				 pre, srv->snonce, srv->sopaque);
-	} else {
-		(void)ota_format(extra, sizeof(extra),
-				 "%sWWW-Authenticate: Basic realm=\"" OTA_HTTP_REALM "\"\r\n", pre);
-	}
-	respond(srv, c, 401, "text/html", extra, "", 0, conn);
+	reply(srv, c, what, 0);
 }
 
 /* ---- authentication ---- */
@@ -357,10 +434,10 @@ upd_end(struct ota_http_server *srv, struct ota_http_conn *c)
 
 /* the POST handler's completion, after the whole body */
 static void
-respond_upload(struct ota_http_server *srv, struct ota_http_conn *c)
+reply_upload(struct ota_http_server *srv, struct ota_http_conn *c)
 {
 	if (!c->authenticated) {
-		respond_401(srv, c, true, HDR_KEEP);
+		reply_static(srv, c, R_401_CORS);
 		return;
 	}
 	if (!c->upd_ok && c->upd_error == 0)
@@ -370,15 +447,14 @@ respond_upload(struct ota_http_server *srv, struct ota_http_conn *c)
 		n += ota_update_error_format(
 		    OTA_FLAVOR_ESP8266, (enum ota_update_error)c->upd_error,
 		    c->upd_text[0] != '\0' ? c->upd_text : 0, srv->body + n, sizeof(srv->body) - n);
-		respond(srv, c, 200, "text/html", cors_headers, srv->body, n, HDR_KEEP);
+		reply(srv, c, R_UPDATE_ERROR, n);
 		return;
 	}
 	{
 		/* the success page closes the connection: what the event needs, taken first */
 		int id = conn_id(c);
 		uint32_t bytes = c->uploaded;
-		respond(srv, c, 200, "text/html", cors_headers, success_page,
-			sizeof(success_page) - 1, HDR_KEEP_CLOSE);
+		reply_static(srv, c, R_SUCCESS);
 		if (srv->ops.event != 0)
 			srv->ops.event(srv->ops.user, OTA_HTTP_EV_UPDATE_END, id, bytes, 0);
 	}
@@ -399,21 +475,21 @@ static void
 start_post(struct ota_http_server *srv, struct ota_http_conn *c)
 {
 	if (c->chunked) {
-		respond_text(srv, c, 411, "Chunked request bodies are not supported");
+		reply_static(srv, c, R_CHUNKED);
 		return;
 	}
 	if (c->md5_bad) {
-		respond_text(srv, c, 400, "MD5 must be 32 hex digits");
+		reply_static(srv, c, R_MD5);
 		return;
 	}
 	c->authenticated = authenticate(srv, c);
 	if (c->ctype == CT_MULTIPART) {
 		if (c->boundary_len == 0) {
-			respond_text(srv, c, 400, "Missing or bad multipart boundary");
+			reply_static(srv, c, R_BOUNDARY);
 			return;
 		}
 		if (c->expect_continue && !c->authenticated) {
-			respond_401(srv, c, true, HDR_CLOSE);
+			reply_static(srv, c, R_401_CORS_CLOSE);
 			return;
 		}
 		if (!send_continue(srv, c))
@@ -424,25 +500,25 @@ start_post(struct ota_http_server *srv, struct ota_http_conn *c)
 		c->line_over = false;
 		c->deadline_ms = srv->now_ms + srv->body_timeout_ms;
 		if (c->has_length && c->content_length == 0)
-			respond_text(srv, c, 400, "Truncated multipart body");
+			reply_static(srv, c, R_TRUNCATED);
 		return;
 	}
 	if (c->ctype == CT_OCTET) {
 		if (!c->has_length) {
-			respond_text(srv, c, 411, "Content-Length required");
+			reply_static(srv, c, R_LENGTH);
 			return;
 		}
 		if (!c->authenticated) {
-			respond_401(srv, c, true, HDR_CLOSE);
+			reply_static(srv, c, R_401_CORS_CLOSE);
 			return;
 		}
 		if (c->content_length == 0) {
 			upd_fail(srv, c, OTA_UPDATE_ERR_SIZE, 0);
-			respond_upload(srv, c);
+			reply_upload(srv, c);
 			return;
 		}
 		if (!upd_begin(srv, c, c->content_length, OTA_CMD_FLASH)) {
-			respond_upload(srv, c);
+			reply_upload(srv, c);
 			return;
 		}
 		if (!send_continue(srv, c))
@@ -451,7 +527,7 @@ start_post(struct ota_http_server *srv, struct ota_http_conn *c)
 		c->deadline_ms = srv->now_ms + srv->body_timeout_ms;
 		return;
 	}
-	respond_text(srv, c, 400, "Expected multipart/form-data or application/octet-stream");
+	reply_static(srv, c, R_CTYPE);
 }
 
 /* the upload page into @out (OTA_HTTP_INFO_MAX bytes); returns its length */
@@ -473,11 +549,11 @@ dispatch(struct ota_http_server *srv, struct ota_http_conn *c)
 {
 	size_t pn;
 	if (c->bad) {
-		respond_text(srv, c, 400, 0);
+		reply_static(srv, c, R_400);
 		return;
 	}
 	if (c->path_over) {
-		respond_text(srv, c, 414, 0);
+		reply_static(srv, c, R_414);
 		return;
 	}
 	pn = ota_strnlen(c->path, sizeof(c->path));
@@ -485,14 +561,13 @@ dispatch(struct ota_http_server *srv, struct ota_http_conn *c)
 		switch (c->method) {
 		case M_GET:
 			if (!authenticate(srv, c)) {
-				respond_401(srv, c, false, HDR_KEEP);
+				reply_static(srv, c, R_401);
 				return;
 			}
-			respond(srv, c, 200, "text/html", 0, srv->body, form_page(srv->body),
-				HDR_KEEP);
+			reply(srv, c, R_FORM, form_page(srv->body));
 			return;
 		case M_OPTIONS:
-			respond(srv, c, 200, "text/html", cors_headers, "y", 1, HDR_KEEP);
+			reply_static(srv, c, R_OPTIONS);
 			return;
 		case M_POST:
 			start_post(srv, c);
@@ -504,14 +579,14 @@ dispatch(struct ota_http_server *srv, struct ota_http_conn *c)
 		   srv->ops.info_json != 0) {
 		int n = srv->ops.info_json(srv->ops.user, srv->body, sizeof(srv->body));
 		if (n < 0 || (size_t)n >= sizeof(srv->body)) {
-			respond_text(srv, c, 500, 0);
+			reply_static(srv, c, R_500);
 			return;
 		}
-		respond(srv, c, 200, "application/json", 0, srv->body, (size_t)n, HDR_KEEP);
+		reply(srv, c, R_INFO, (size_t)n);
 		return;
 	}
-	respond(srv, c, 404, "text/html", 0, srv->body,
-		ota_format(srv->body, sizeof(srv->body), "Not found: %s", c->path), HDR_KEEP);
+	reply(srv, c, R_NOT_FOUND,
+	      ota_format(srv->body, sizeof(srv->body), "Not found: %s", c->path));
 }
 
 /*
@@ -551,13 +626,13 @@ header_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 		c->deadline_ms = srv->now_ms + srv->header_timeout_ms;
 	}
 	if (++c->header_bytes > OTA_HTTP_HEADER_BYTES_MAX) {
-		respond_text(srv, c, 431, 0);
+		reply_static(srv, c, R_431);
 		return;
 	}
 	if (!line_byte(c, b)) {
 		/* do not wait for the end of a line that is too long already */
 		if (c->line_over)
-			respond_text(srv, c, c->state == CS_REQLINE ? 414 : 431, 0);
+			reply_static(srv, c, c->state == CS_REQLINE ? R_414 : R_431);
 		return;
 	}
 	if (c->state == CS_REQLINE) {
@@ -571,7 +646,7 @@ header_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 		status = ota_http_parse_request_line(c);
 		line_clear(c);
 		if (status != 0) {
-			respond_text(srv, c, status, 0);
+			reply_static(srv, c, status == 505 ? R_505 : R_400);
 			return;
 		}
 		c->state = CS_HEADERS;
@@ -583,7 +658,7 @@ header_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 		return;
 	}
 	if (++c->n_headers > OTA_HTTP_MAX_HEADERS) {
-		respond_text(srv, c, 431, 0);
+		reply_static(srv, c, R_431);
 		return;
 	}
 	ota_http_parse_header(c);
@@ -659,16 +734,6 @@ part_body_start(struct ota_http_server *srv, struct ota_http_conn *c)
 }
 
 static void
-mp_fail(struct ota_http_server *srv, struct ota_http_conn *c, const char *why)
-{
-	upd_abort(srv, c);
-	respond_text(srv, c, 400, why);
-}
-
-static const char no_boundary[] = "Multipart body does not start with the boundary";
-static const char part_too_large[] = "Multipart part headers too large";
-
-static void
 mp_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 {
 	const char *rest;
@@ -700,7 +765,8 @@ mp_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 	/* the other states read lines */
 	if (!line_byte(c, b)) {
 		if (c->line_over && c->mp_state <= MP_PART_HEADERS)
-			mp_fail(srv, c, c->mp_state == MP_PREAMBLE ? no_boundary : part_too_large);
+			reply_static(srv, c,
+				     c->mp_state == MP_PREAMBLE ? R_NO_START : R_PART_HEADERS);
 		return;
 	}
 	switch (c->mp_state) {
@@ -708,7 +774,7 @@ mp_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 		if (c->line_len == 0 && !c->line_over) {
 			/* the stock reader skips up to two empty lines */
 			if (++c->mp_empty > 2)
-				mp_fail(srv, c, no_boundary);
+				reply_static(srv, c, R_NO_START);
 			line_clear(c);
 			return;
 		}
@@ -720,11 +786,11 @@ mp_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 				return;
 			}
 		}
-		mp_fail(srv, c, no_boundary);
+		reply_static(srv, c, R_NO_START);
 		return;
 	case MP_PART_HEADERS:
 		if (c->line_over || ++c->mp_headers > OTA_HTTP_PART_HEADERS_MAX) {
-			mp_fail(srv, c, part_too_large);
+			reply_static(srv, c, R_PART_HEADERS);
 			return;
 		}
 		if (c->line_len == 0) {
@@ -874,9 +940,9 @@ multipart_data(struct ota_http_server *srv,
 	/* the body is complete (or the form ended without a length) */
 	if (c->has_length ? c->body_read == c->content_length : c->mp_state == MP_EPILOGUE) {
 		if (c->mp_state != MP_EPILOGUE)
-			mp_fail(srv, c, "Truncated multipart body");
+			reply_static(srv, c, R_TRUNCATED);
 		else
-			respond_upload(srv, c);
+			reply_upload(srv, c);
 	}
 	return n;
 }
@@ -892,10 +958,10 @@ raw_data(struct ota_http_server *srv, struct ota_http_conn *c, const uint8_t *da
 	c->body_read += (uint32_t)n;
 	if (c->upd_error != 0) {
 		/* our own extension: say so at once rather than read it all */
-		respond_upload(srv, c);
+		reply_upload(srv, c);
 	} else if (c->body_read == c->content_length) {
 		upd_end(srv, c);
-		respond_upload(srv, c);
+		reply_upload(srv, c);
 	}
 	return n;
 }
@@ -961,8 +1027,7 @@ ota_http_poll(struct ota_http_server *srv, uint32_t now_ms)
 			conn_close(srv, c); /* idle: nothing to answer */
 			continue;
 		}
-		upd_abort(srv, c);
-		respond_text(srv, c, 408, 0);
+		reply_static(srv, c, R_408);
 	}
 	return next;
 }
