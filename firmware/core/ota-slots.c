@@ -1217,12 +1217,24 @@ update_fail(struct ota_update *u, int rc)
 	return rc;
 }
 
+/* the full write unit in tail goes to flash */
+static int
+flush_tail(struct ota_update *u)
+{
+	uint32_t align = u->slots->cfg.flash->write_align;
+	int rc = update_program(u, u->flushed, u->tail, align);
+	if (rc == OTA_OK) {
+		u->flushed += align;
+		u->tail_len = 0;
+	}
+	return rc;
+}
+
 int
 ota_update_write(struct ota_update *u, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 	uint32_t align;
-	uint32_t n;
 	int rc;
 
 	if (u == NULL || !u->open || (data == NULL && len > 0))
@@ -1238,49 +1250,34 @@ ota_update_write(struct ota_update *u, const void *data, size_t len)
 		return update_fail(u, OTA_E_BAD_MAGIC);
 	align = u->slots->cfg.flash->write_align;
 
-	/* the first bytes stay in RAM until end() has verified everything */
-	if (u->written < u->hold) {
-		n = u->hold - u->written;
-		if (n > len)
-			n = (uint32_t)len;
-		ota_copy(u->head + u->written, p, n);
-		u->written += n;
-		p += n;
-		len -= n;
-	}
-	/* complete a partial write unit */
-	if (len > 0 && u->tail_len > 0) {
-		n = align - u->tail_len;
-		if (n > len)
-			n = (uint32_t)len;
-		ota_copy(u->tail + u->tail_len, p, n);
-		u->tail_len += n;
-		u->written += n;
-		p += n;
-		len -= n;
-		if (u->tail_len == align) {
-			rc = update_program(u, u->flushed, u->tail, align);
+	while (len > 0) {
+		uint32_t n;
+		if (u->written < u->hold) {
+			/* the first bytes stay in RAM until end() has verified everything */
+			n = u->hold - u->written;
+			if (n > len)
+				n = (uint32_t)len;
+			ota_copy(u->head + u->written, p, n);
+		} else if (u->tail_len == 0 && len >= align) {
+			/* whole units straight from the caller's buffer */
+			n = (uint32_t)len & ~(align - 1);
+			rc = update_program(u, u->flushed, p, n);
 			if (rc != OTA_OK)
 				return update_fail(u, rc);
-			u->flushed += align;
-			u->tail_len = 0;
+			u->flushed += n;
+		} else {
+			/* a partial write unit waits in tail */
+			n = align - u->tail_len;
+			if (n > len)
+				n = (uint32_t)len;
+			ota_copy(u->tail + u->tail_len, p, n);
+			u->tail_len += n;
+			if (u->tail_len == align && (rc = flush_tail(u)) != OTA_OK)
+				return update_fail(u, rc);
 		}
-	}
-	/* whole units straight from the caller's buffer */
-	n = (uint32_t)len & ~(align - 1);
-	if (n > 0) {
-		rc = update_program(u, u->flushed, p, n);
-		if (rc != OTA_OK)
-			return update_fail(u, rc);
-		u->flushed += n;
 		u->written += n;
 		p += n;
 		len -= n;
-	}
-	if (len > 0) {
-		ota_copy(u->tail, p, len);
-		u->tail_len = (uint32_t)len;
-		u->written += (uint32_t)len;
 	}
 	return OTA_OK;
 }
@@ -1335,13 +1332,10 @@ update_finish(struct ota_update *u, struct ota_image_info *info)
 	if (u->size != OTA_SIZE_UNKNOWN && u->written != u->size)
 		return OTA_E_TRUNCATED;
 	if (u->tail_len > 0) {
-		uint32_t align = f->write_align;
-		ota_fill(u->tail + u->tail_len, f->erased_val, align - u->tail_len);
-		rc = update_program(u, u->flushed, u->tail, align);
+		ota_fill(u->tail + u->tail_len, f->erased_val, f->write_align - u->tail_len);
+		rc = flush_tail(u);
 		if (rc != OTA_OK)
 			return rc;
-		u->flushed += align;
-		u->tail_len = 0;
 	}
 
 	fi.s = u->slots;
