@@ -92,7 +92,8 @@ read_until(struct pkt *p, char end, const char **s, size_t *n)
 static bool
 is_space(char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+	/* ' ' and '\t' '\n' '\v' '\f' '\r', which are 9 to 13 */
+	return c == ' ' || (unsigned char)(c - '\t') < 5u;
 }
 
 /* Arduino String::trim() */
@@ -317,12 +318,11 @@ on_invitation(
 	rx->stalling = false;
 
 	if (rx->key_len != 0) {
-		char msg[5 + OTA_AUTH_SHA256_HEX_LEN];
+		char msg[5 + OTA_AUTH_SHA256_HEX_LEN + 1];
 		if (make_nonce(rx, now) != 0)
 			return 0;
-		ota_copy(msg, "AUTH ", 5);
-		ota_copy(msg + 5, rx->nonce, rx->nonce_len);
-		udp_send(rx, src_ip, src_port, msg, 5 + rx->nonce_len);
+		udp_send(rx, src_ip, src_port, msg,
+			 ota_format(msg, sizeof(msg), "AUTH %s", rx->nonce));
 		rx->state = OTA_ESPOTA_WAITAUTH;
 		return 1;
 	}
