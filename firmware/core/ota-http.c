@@ -344,31 +344,29 @@ authenticate(struct ota_http_server *srv, struct ota_http_conn *c)
 
 /* ---- the update ---- */
 
+/*
+ * The first error of a request counts. The ota_sink_run_* functions write their detail
+ * text straight into c->upd_text (empty on success); they only run while no error is
+ * recorded, and the errors found here have none.
+ */
 static void
-upd_fail(struct ota_http_server *srv,
-	 struct ota_http_conn *c,
-	 enum ota_update_error err,
-	 const char *text)
+upd_fail(struct ota_http_server *srv, struct ota_http_conn *c, enum ota_update_error err)
 {
 	if (c->upd_error != 0)
 		return;
 	c->upd_error = (uint8_t)err;
-	(void)ota_format(c->upd_text, sizeof(c->upd_text), "%s", text != 0 ? text : "");
 	emit(srv, OTA_HTTP_EV_UPDATE_ERROR, c, (uint32_t)err);
 }
 
 static bool
 upd_begin(struct ota_http_server *srv, struct ota_http_conn *c, uint32_t size, int cmd)
 {
-	char text[OTA_SINK_TEXT_MAX];
-	enum ota_update_error err;
-	if (srv->update_owner >= 0) {
-		upd_fail(srv, c, OTA_UPDATE_ERR_RUNNING, 0);
-		return false;
-	}
-	err = ota_sink_run_begin(&srv->run, size, cmd, c->have_md5 ? c->md5 : 0, text);
+	enum ota_update_error err = OTA_UPDATE_ERR_RUNNING;
+	if (srv->update_owner < 0)
+		err =
+		    ota_sink_run_begin(&srv->run, size, cmd, c->have_md5 ? c->md5 : 0, c->upd_text);
 	if (err != OTA_UPDATE_OK) {
-		upd_fail(srv, c, err, text);
+		upd_fail(srv, c, err);
 		return false;
 	}
 	srv->update_owner = c->slot;
@@ -384,14 +382,13 @@ upd_begin(struct ota_http_server *srv, struct ota_http_conn *c, uint32_t size, i
 static void
 upd_write(struct ota_http_server *srv, struct ota_http_conn *c, const uint8_t *data, size_t len)
 {
-	char text[OTA_SINK_TEXT_MAX];
 	enum ota_update_error err;
 	if (!c->owns_update || len == 0)
 		return;
-	err = ota_sink_run_write(&srv->run, data, len, text);
+	err = ota_sink_run_write(&srv->run, data, len, c->upd_text);
 	if (err != OTA_UPDATE_OK) {
 		upd_release(srv, c);
-		upd_fail(srv, c, err, text);
+		upd_fail(srv, c, err);
 		return;
 	}
 	c->uploaded += (uint32_t)len;
@@ -410,7 +407,6 @@ upd_flush(struct ota_http_server *srv, struct ota_http_conn *c)
 static void
 upd_end(struct ota_http_server *srv, struct ota_http_conn *c)
 {
-	char text[OTA_SINK_TEXT_MAX];
 	enum ota_update_error err;
 	if (!c->owns_update)
 		return;
@@ -418,15 +414,15 @@ upd_end(struct ota_http_server *srv, struct ota_http_conn *c)
 	if (!c->owns_update)
 		return;
 	if (c->uploaded == 0) {
-		upd_fail(srv, c, OTA_UPDATE_ERR_NO_DATA, 0);
+		upd_fail(srv, c, OTA_UPDATE_ERR_NO_DATA);
 		upd_abort(srv, c);
 		return;
 	}
 	/* the stock server's Updater compares the MD5 as ESP8266 does */
-	err = ota_sink_run_end(&srv->run, c->md5, OTA_FLAVOR_ESP8266, false, text);
+	err = ota_sink_run_end(&srv->run, c->md5, OTA_FLAVOR_ESP8266, false, c->upd_text);
 	upd_release(srv, c);
 	if (err != OTA_UPDATE_OK) {
-		upd_fail(srv, c, err, text);
+		upd_fail(srv, c, err);
 		return;
 	}
 	c->upd_ok = true;
@@ -441,7 +437,7 @@ reply_upload(struct ota_http_server *srv, struct ota_http_conn *c)
 		return;
 	}
 	if (!c->upd_ok && c->upd_error == 0)
-		upd_fail(srv, c, OTA_UPDATE_ERR_NO_DATA, 0); /* no file part at all */
+		upd_fail(srv, c, OTA_UPDATE_ERR_NO_DATA); /* no file part at all */
 	if (c->upd_error != 0) {
 		size_t n = ota_format(srv->body, sizeof(srv->body), "Update error: ");
 		n += ota_update_error_format(
@@ -513,7 +509,7 @@ start_post(struct ota_http_server *srv, struct ota_http_conn *c)
 			return;
 		}
 		if (c->content_length == 0) {
-			upd_fail(srv, c, OTA_UPDATE_ERR_SIZE, 0);
+			upd_fail(srv, c, OTA_UPDATE_ERR_SIZE);
 			reply_upload(srv, c);
 			return;
 		}
