@@ -202,8 +202,8 @@ parse_boundary(struct ota_http_conn *c, const char *v, size_t n)
 				if (b[k] == '\r' || b[k] == '\n' || b[k] == '\0')
 					return;
 			}
-			ota_copy(c->boundary, b, bn);
-			c->boundary[bn] = '\0';
+			ota_copy(c->delim, "\r\n--", 4);
+			ota_copy(c->delim + 4, b, bn);
 			c->boundary_len = (uint8_t)bn;
 			return;
 		}

@@ -241,15 +241,6 @@ raw_send(struct ota_http_server *srv, struct ota_http_conn *c, const char *data,
 	return true;
 }
 
-static void
-random_hex(struct ota_http_server *srv, char out[33])
-{
-	uint8_t r[16];
-	if (srv->ops.random == 0 || srv->ops.random(srv->ops.user, r, sizeof(r)) != 0)
-		ota_fill(r, 0, sizeof(r)); /* an all-zero nonce still works, it is just guessable */
-	ota_hex(r, sizeof(r), out);
-}
-
 /*
  * One response, in the stock header order: status, Content-Type, the handler's own
  * headers (CORS, the challenge of requestAuthentication()), Content-Length, Connection
@@ -260,46 +251,51 @@ reply(struct ota_http_server *srv, struct ota_http_conn *c, enum reply what, siz
 {
 	unsigned d0 = replies[what][0];
 	unsigned d1 = replies[what][1];
-	unsigned status = d0 & 15;
+	unsigned code = reply_codes[d0 & 15];
 	const char *body = srv->body;
 	char *o = srv->out;
 	size_t n;
-	/* a body we did not read would be taken for the next request */
-	bool close_after = (d0 & (CLOSE | KEEP_CLOSE)) != 0 || c->chunked ||
-			   (c->has_length && c->body_read < c->content_length);
-	bool keep = c->keep_alive && ((d0 & KEEP_CLOSE) != 0 || !close_after);
+	/*
+	 * A body we did not read would be taken for the next request. content_length is 0
+	 * without a Content-Length, and the success page (KEEP_CLOSE) comes after the body.
+	 */
+	bool keep =
+	    c->keep_alive && (d0 & CLOSE) == 0 && !c->chunked && c->body_read >= c->content_length;
+	bool close = !keep || (d0 & KEEP_CLOSE) != 0;
 
 	if ((d1 & 31) != B_BUF) {
 		body = ota_string_at(texts, d1 & 31);
 		body_len = ota_strnlen(body, OUT_MAX);
 	}
 	/* an update this request ran ends before the answer goes out */
-	if (close_after)
+	if (close)
 		upd_abort(srv, c);
 	n = ota_format(o, OUT_MAX, "HTTP/1.%u %u %s\r\nContent-Type: %s\r\n%s", (unsigned)c->minor,
-		       (unsigned)reply_codes[status], ota_string_at(texts, status),
+		       code, ota_string_at(texts, d0 & 15),
 		       ota_string_at(texts, T_TYPES + ((d0 >> 4) & 3)),
 		       (d1 & CORS) != 0 ? cors_headers : "");
 	if ((d1 & AUTH) != 0) {
-		if (srv->challenge == OTA_HTTP_CHALLENGE_DIGEST) {
-			random_hex(srv, srv->snonce);
-			random_hex(srv, srv->sopaque);
-			n += ota_format(o + n, OUT_MAX - n,
-					"WWW-Authenticate: Digest realm=\"" OTA_HTTP_REALM
-					"\", qop=\"auth\", nonce=\"%s\", opaque=\"%s\"\r\n",
-					srv->snonce, srv->sopaque);
-		} else {
-			n += ota_format(o + n, OUT_MAX - n,
-					"WWW-Authenticate: Basic realm=\"" OTA_HTTP_REALM "\"\r\n");
+		bool digest = srv->challenge == OTA_HTTP_CHALLENGE_DIGEST;
+		/* a new nonce and opaque (adjacent in srv) with every Digest challenge */
+		for (char *h = srv->snonce; digest && h <= srv->sopaque; h += sizeof(srv->snonce)) {
+			uint8_t r[16];
+			if (srv->ops.random == 0 ||
+			    srv->ops.random(srv->ops.user, r, sizeof(r)) != 0)
+				ota_fill(r, 0,
+					 sizeof(r)); /* all-zero still works, just guessable */
+			ota_hex(r, sizeof(r), h);
 		}
-	}
-	n += ota_format(o + n, OUT_MAX - n, "Content-Length: %lu\r\n", (unsigned long)body_len);
-	if (keep)
 		n += ota_format(o + n, OUT_MAX - n,
-				"Connection: keep-alive\r\nKeep-Alive: timeout=%lu\r\n\r\n",
-				(unsigned long)srv->keepalive_ms);
-	else
-		n += ota_format(o + n, OUT_MAX - n, "Connection: close\r\n\r\n");
+				digest ? "WWW-Authenticate: Digest realm=\"" OTA_HTTP_REALM
+					 "\", qop=\"auth\", nonce=\"%s\", opaque=\"%s\"\r\n"
+				       : "WWW-Authenticate: Basic realm=\"" OTA_HTTP_REALM "\"\r\n",
+				srv->snonce, srv->sopaque);
+	}
+	n += ota_format(o + n, OUT_MAX - n,
+			keep ? "Content-Length: %lu\r\nConnection: keep-alive\r\nKeep-Alive: "
+			       "timeout=%lu\r\n\r\n"
+			     : "Content-Length: %lu\r\nConnection: close\r\n\r\n",
+			(unsigned long)body_len, (unsigned long)srv->keepalive_ms);
 	if (n + body_len + 1 >= OUT_MAX) {
 		/* cannot happen with our bodies; never send a cut response */
 		conn_close(srv, c);
@@ -308,8 +304,8 @@ reply(struct ota_http_server *srv, struct ota_http_conn *c, enum reply what, siz
 	ota_copy(o + n, body, body_len);
 	if (!raw_send(srv, c, o, n + body_len))
 		return;
-	emit(srv, OTA_HTTP_EV_RESPONSE, c, reply_codes[status]);
-	if (close_after || !c->keep_alive) {
+	emit(srv, OTA_HTTP_EV_RESPONSE, c, code);
+	if (close) {
 		conn_close(srv, c);
 		return;
 	}
@@ -492,8 +488,6 @@ start_post(struct ota_http_server *srv, struct ota_http_conn *c)
 			return;
 		c->state = CS_MULTIPART;
 		c->mp_state = MP_PREAMBLE;
-		c->line_len = 0;
-		c->line_over = false;
 		c->deadline_ms = srv->now_ms + srv->body_timeout_ms;
 		if (c->has_length && c->content_length == 0)
 			reply_static(srv, c, R_TRUNCATED);
@@ -588,15 +582,21 @@ dispatch(struct ota_http_server *srv, struct ota_http_conn *c)
 /*
  * Feeds one byte to the line reader. Returns true when a line is complete in c->line
  * (NUL-terminated, without CR LF); c->line_over tells that it was cut at
- * OTA_HTTP_LINE_MAX.
+ * OTA_HTTP_LINE_MAX. The line stays there until the next byte starts a new one.
  */
 static bool
 line_byte(struct ota_http_conn *c, uint8_t b)
 {
+	if (c->line_done) {
+		c->line_len = 0;
+		c->line_over = false;
+		c->line_done = false;
+	}
 	if (b == '\n') {
 		if (c->line_len > 0 && c->line[c->line_len - 1] == '\r' && !c->line_over)
 			c->line_len--;
 		c->line[c->line_len] = '\0';
+		c->line_done = true;
 		return true;
 	}
 	if (c->line_len < OTA_HTTP_LINE_MAX - 1)
@@ -604,13 +604,6 @@ line_byte(struct ota_http_conn *c, uint8_t b)
 	else
 		c->line_over = true;
 	return false;
-}
-
-static void
-line_clear(struct ota_http_conn *c)
-{
-	c->line_len = 0;
-	c->line_over = false;
 }
 
 /* one byte of the request line or the headers */
@@ -640,7 +633,6 @@ header_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 			return;
 		}
 		status = ota_http_parse_request_line(c);
-		line_clear(c);
 		if (status != 0) {
 			reply_static(srv, c, status == 505 ? R_505 : R_400);
 			return;
@@ -649,7 +641,6 @@ header_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 		return;
 	}
 	if (c->line_len == 0) {
-		line_clear(c);
 		dispatch(srv, c);
 		return;
 	}
@@ -658,35 +649,20 @@ header_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 		return;
 	}
 	ota_http_parse_header(c);
-	line_clear(c);
 }
 
 /* ---- multipart ---- */
-
-static char
-delim_char(const struct ota_http_conn *c, uint16_t i)
-{
-	static const char head[] = "\r\n--";
-	return i < 4 ? head[i] : c->boundary[i - 4];
-}
 
 /* "--boundary" at the start of the line; *rest gets what follows */
 static bool
 boundary_line(const struct ota_http_conn *c, const char **rest, size_t *rest_n)
 {
-	if (c->line_len < 2u + c->boundary_len || c->line[0] != '-' || c->line[1] != '-' ||
-	    ota_compare(c->line + 2, c->boundary, c->boundary_len) != 0)
+	size_t n = 2u + c->boundary_len;
+	if (c->line_len < n || ota_compare(c->line, c->delim + 2, n) != 0)
 		return false;
-	*rest = c->line + 2 + c->boundary_len;
-	*rest_n = c->line_len - 2u - c->boundary_len;
+	*rest = c->line + n;
+	*rest_n = c->line_len - n;
 	return true;
-}
-
-/* a line that starts with "--" after a boundary: the closing delimiter */
-static bool
-dashes(const char *s, size_t n)
-{
-	return n >= 2 && s[0] == '-' && s[1] == '-';
 }
 
 static void
@@ -736,7 +712,7 @@ mp_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 	size_t rest_n;
 
 	if (c->mp_state == MP_FILE) {
-		if (b == (uint8_t)delim_char(c, c->mp_match)) {
+		if (b == (uint8_t)c->delim[c->mp_match]) {
 			if (++c->mp_match == 4u + c->boundary_len) {
 				c->mp_match = 0;
 				if (c->part_writes) {
@@ -744,13 +720,12 @@ mp_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 					c->part_writes = false;
 				}
 				c->mp_state = MP_AFTER_DELIM;
-				line_clear(c);
 			}
 			return;
 		}
 		/* what matched so far was data after all; CR may start the delimiter again */
 		for (uint16_t i = 0; i < c->mp_match; i++)
-			file_byte(srv, c, (uint8_t)delim_char(c, i));
+			file_byte(srv, c, (uint8_t)c->delim[i]);
 		c->mp_match = b == '\r';
 		if (b != '\r')
 			file_byte(srv, c, b);
@@ -771,14 +746,12 @@ mp_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 			/* the stock reader skips up to two empty lines */
 			if (++c->mp_empty > 2)
 				reply_static(srv, c, R_NO_START);
-			line_clear(c);
 			return;
 		}
 		if (!c->line_over && boundary_line(c, &rest, &rest_n)) {
 			ota_http_trim(&rest, &rest_n);
 			if (rest_n == 0) {
 				part_next(c, false);
-				line_clear(c);
 				return;
 			}
 		}
@@ -789,26 +762,25 @@ mp_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 			reply_static(srv, c, R_PART_HEADERS);
 			return;
 		}
-		if (c->line_len == 0) {
-			line_clear(c);
+		if (c->line_len == 0)
 			part_body_start(srv, c);
-			return;
-		}
-		if (c->line_len > 19 && ota_http_match(c->line, c->line_len, "Content-Disposition",
-						       OTA_HTTP_PREFIX | OTA_HTTP_CI))
+		else if (c->line_len > 19 &&
+			 ota_http_match(c->line, c->line_len, "Content-Disposition",
+					OTA_HTTP_PREFIX | OTA_HTTP_CI))
 			ota_http_parse_disposition(c);
-		break;
+		return;
 	case MP_TEXT:
-		if (boundary_line(c, &rest, &rest_n)) {
-			ota_http_trim(&rest, &rest_n);
-			part_next(c, dashes(rest, rest_n));
-		}
+		if (!boundary_line(c, &rest, &rest_n))
+			return;
+		ota_http_trim(&rest, &rest_n);
 		break;
-	default: /* MP_AFTER_DELIM */
-		part_next(c, dashes(c->line, c->line_len));
+	default: /* MP_AFTER_DELIM: the rest of the delimiter's line */
+		rest = c->line;
+		rest_n = c->line_len;
 		break;
 	}
-	line_clear(c);
+	/* "--" after the boundary closes the body */
+	part_next(c, rest_n >= 2 && rest[0] == '-' && rest[1] == '-');
 }
 
 /* file data up to the next CR, straight into the upload buffer */

@@ -60,11 +60,11 @@
 #define OTA_HTTP_PATH_MAX 128
 #define OTA_HTTP_AUTH_MAX 512 /* longest Authorization value looked at */
 #define OTA_HTTP_BOUNDARY_MAX 100
-#define OTA_HTTP_CRED_MAX 64	 /* username and password */
-#define OTA_HTTP_UPLOAD_BUF 2048 /* HTTP_UPLOAD_BUFLEN: multipart data goes to the sink in these   \
-				  */
-#define OTA_HTTP_OUT_MAX 2048	 /* the largest response */
-#define OTA_HTTP_INFO_MAX 1024	 /* the largest /info body */
+#define OTA_HTTP_CRED_MAX 64 /* username and password */
+/* HTTP_UPLOAD_BUFLEN: multipart data goes to the sink in these */
+#define OTA_HTTP_UPLOAD_BUF 2048
+#define OTA_HTTP_OUT_MAX 2048  /* the largest response */
+#define OTA_HTTP_INFO_MAX 1024 /* the largest /info body */
 #define OTA_HTTP_PART_HEADERS_MAX 16
 
 /* the stock server's timeouts (HTTP_MAX_DATA_WAIT, HTTP_MAX_POST_WAIT, HTTP_MAX_CLOSE_WAIT) */
@@ -129,6 +129,7 @@ struct ota_http_conn {
 	bool started; /* a byte of the current request arrived */
 	/* line reader */
 	bool line_over;
+	bool line_done; /* the line in line[] was handled: the next byte starts a new one */
 	uint16_t line_len;
 	uint16_t n_headers;
 	uint16_t header_bytes;
@@ -165,7 +166,7 @@ struct ota_http_conn {
 	uint32_t uploaded;
 	char md5[33];
 	char path[OTA_HTTP_PATH_MAX];
-	char boundary[OTA_HTTP_BOUNDARY_MAX + 1];
+	char delim[4 + OTA_HTTP_BOUNDARY_MAX]; /* CR LF "--" boundary, boundary_len + 4 bytes */
 	char upd_text[128];
 
 	/* not zeroed between requests: only their first auth_len / line_len bytes count */
