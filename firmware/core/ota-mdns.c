@@ -488,13 +488,13 @@ rec_is_unique(enum ota_mdns_rec r)
 }
 
 /* RFC 6762 §10: records that name the host live 120 s, the others 75 minutes */
+#define TTL_OTHER_RECORDS \
+	(BIT(OTA_MDNS_REC_PTR_ENUM) | BIT(OTA_MDNS_REC_PTR_SVC) | BIT(OTA_MDNS_REC_TXT))
+
 static uint32_t
 rec_ttl(enum ota_mdns_rec r)
 {
-	return (BIT(OTA_MDNS_REC_PTR_ENUM) | BIT(OTA_MDNS_REC_PTR_SVC) | BIT(OTA_MDNS_REC_TXT)) &
-		       BIT(r)
-		   ? OTA_MDNS_TTL_OTHER
-		   : OTA_MDNS_TTL_HOST;
+	return TTL_OTHER_RECORDS & BIT(r) ? OTA_MDNS_TTL_OTHER : OTA_MDNS_TTL_HOST;
 }
 
 static uint16_t
@@ -618,28 +618,61 @@ both_rdata(struct ota_mdns *m,
 	return w.failed ? -2 : (int)w.len;
 }
 
-/* is the received record the same as our record r (name, type, class, rdata)? */
-static bool
-record_is_ours(struct ota_mdns *m,
-	       enum ota_mdns_rec r,
-	       const uint8_t *pkt,
-	       size_t len,
-	       const struct ota_dns_record *rec)
+/* our records named @name, with in *typed the one of them of @type (our names differ) */
+static uint32_t
+owned_by(const struct ota_mdns *m, const struct ota_dns_name *name, uint16_t type, uint32_t *typed)
 {
-	size_t theirs_len;
-	int ours_len;
+	uint32_t owned = 0;
 
-	if (rec->type != rec_type(r) || rec->klass != OTA_DNS_CLASS_IN ||
-	    !name_is(&rec->name, rec_owner(m, r)))
-		return false;
-	ours_len = both_rdata(m, r, pkt, len, rec, &theirs_len);
+	*typed = 0;
+	for (int r = 0; r < OTA_MDNS_REC_COUNT; r++) {
+		if (!name_is(name, rec_owner(m, (enum ota_mdns_rec)r)))
+			continue;
+		owned |= BIT(r);
+		if (type == rec_type((enum ota_mdns_rec)r))
+			*typed |= BIT(r);
+	}
+	return owned;
+}
+
+/*
+ * the bit of our record that the received record repeats (name, type, class, rdata), or 0;
+ * in *owned our records named like it
+ */
+static uint32_t
+record_ours(struct ota_mdns *m,
+	    const uint8_t *pkt,
+	    size_t len,
+	    const struct ota_dns_record *rec,
+	    uint32_t *owned)
+{
+	uint32_t typed;
+	size_t theirs_len;
+	int r = 0, ours_len;
+
+	*owned = owned_by(m, &rec->name, rec->type, &typed);
+	if (typed == 0 || rec->klass != OTA_DNS_CLASS_IN)
+		return 0;
+	while (!(typed & BIT(r)))
+		r++;
+	ours_len = both_rdata(m, (enum ota_mdns_rec)r, pkt, len, rec, &theirs_len);
 	if (ours_len < 0 || (size_t)ours_len != theirs_len)
-		return false;
+		return 0;
 	/* rdata compares case-sensitively except for the names inside it */
 	if (rec->type == OTA_DNS_TYPE_PTR || rec->type == OTA_DNS_TYPE_SRV ||
 	    rec->type == OTA_DNS_TYPE_NSEC)
-		return ota_equal_ci(m->scratch[0], m->scratch[1], theirs_len);
-	return ota_compare(m->scratch[0], m->scratch[1], theirs_len) == 0;
+		return ota_equal_ci(m->scratch[0], m->scratch[1], theirs_len) ? typed : 0;
+	return ota_compare(m->scratch[0], m->scratch[1], theirs_len) == 0 ? typed : 0;
+}
+
+/* @ours (one record's bit, or 0) when the received record gives it at least half our TTL:
+ * a known answer (RFC 6762 §7.1, §7.4) */
+static uint32_t
+half_ttl(const struct ota_dns_record *rec, uint32_t ours)
+{
+	return rec->ttl >= (ours & TTL_OTHER_RECORDS ? OTA_MDNS_TTL_OTHER : OTA_MDNS_TTL_HOST) / 2
+		   ? ours
+		   : 0;
 }
 
 /* records worth sending along with the answers (RFC 6763 §12, RFC 6762 §6.1) */
@@ -817,25 +850,20 @@ make_names(struct ota_mdns *m)
 	m->instance.len = (uint8_t)(l + sizeof(svc_wire));
 }
 
-static void txt_add(struct ota_mdns *m, const char *fmt, ...) OTA_PRINTF(2, 3);
-
-/* one "key=value" string of the TXT record, formatted; one that does not fit is left out */
+/* one "key=value" string of the TXT record; one that does not fit is left out */
 static void
-txt_add(struct ota_mdns *m, const char *fmt, ...)
+txt_add(struct ota_mdns *m, const char *key, const char *value)
 {
 	size_t start = m->txt_len;
 	/* room for the length byte, at most 255 bytes of text, and the formatter's NUL */
 	size_t room = sizeof(m->txt) - start;
-	va_list ap;
 	size_t n;
 
 	if (room < 3)
 		return;
 	if (room > 1 + 255 + 2)
 		room = 1 + 255 + 2;
-	va_start(ap, fmt);
-	n = ota_vformat((char *)m->txt + start + 1, room - 1, fmt, ap);
-	va_end(ap);
+	n = ota_format((char *)m->txt + start + 1, room - 1, "%s%s", key, value);
 	if (n + 2 >= room)
 		return; /* cut: cannot happen with the limits check_config() enforces */
 	m->txt[start] = (uint8_t)n;
@@ -848,30 +876,55 @@ or_empty(const char *s)
 	return s != NULL ? s : "";
 }
 
+enum txt_key {
+	TXT_BOARD,
+	TXT_AUTH,
+	TXT_TCP_CHECK,
+	TXT_SSH,
+	TXT_FW_VERSION,
+	TXT_FW_SHA256,
+	TXT_HTTP_UPDATE,
+	TXT_LOG_PORT,
+	TXT_MAC,
+	TXT_CHIP,
+	TXT_HTTP_PORT,
+	TXT_COUNT,
+};
+
 static void
 build_txt(struct ota_mdns *m, const struct ota_mdns_config *cfg)
 {
+	/* in the order they go out; the ones without a value are whole */
+	static const char *const keys[TXT_COUNT] = {
+	    "board=",	     "auth_upload=",	    "tcp_check=no", "ssh_upload=no",
+	    "fw_version=", "fw_sha256=",	    "http_update=/update", "log_port=",
+	    "mac=",	     "chip=",		    "http_port=",
+	};
 	const uint8_t *mac = cfg->mac;
-	char hex[17];
+	const char *values[TXT_COUNT];
+	char hex[17], log_port[6], mac_text[18], http_port[6];
+	/* the update server's port when http_update=/update is not on port 80 */
+	unsigned n = cfg->http_port != 0 && cfg->http_port != 80 ? TXT_COUNT : TXT_COUNT - 1;
 
 	/* check_config() has bounded board, fw_version and chip */
-	m->txt_len = 0;
-	txt_add(m, "board=%s", cfg->board ? cfg->board : "generic");
-	txt_add(m, "auth_upload=%s", cfg->auth_upload ? "yes" : "no");
-	txt_add(m, "tcp_check=no");
-	txt_add(m, "ssh_upload=no");
-	txt_add(m, "fw_version=%s", or_empty(cfg->fw_version));
+	values[TXT_BOARD] = cfg->board ? cfg->board : "generic";
+	values[TXT_AUTH] = cfg->auth_upload ? "yes" : "no";
+	values[TXT_FW_VERSION] = or_empty(cfg->fw_version);
 	ota_hex(cfg->fw_sha256, 8, hex);
-	txt_add(m, "fw_sha256=%s", hex);
-	txt_add(m, "http_update=/update");
-	txt_add(m, "log_port=%u", (unsigned)cfg->log_port);
-	txt_add(m, "mac=%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
-		mac[5]);
-	txt_add(m, "chip=%s", or_empty(cfg->chip));
-	/* the update server's port when http_update=/update is not on port 80 */
-	if (cfg->http_port != 0 && cfg->http_port != 80) {
-		txt_add(m, "http_port=%u", (unsigned)cfg->http_port);
-	}
+	values[TXT_FW_SHA256] = hex;
+	ota_format(log_port, sizeof(log_port), "%u", (unsigned)cfg->log_port);
+	values[TXT_LOG_PORT] = log_port;
+	ota_format(mac_text, sizeof(mac_text), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
+		   mac[2], mac[3], mac[4], mac[5]);
+	values[TXT_MAC] = mac_text;
+	values[TXT_CHIP] = or_empty(cfg->chip);
+	ota_format(http_port, sizeof(http_port), "%u", (unsigned)cfg->http_port);
+	values[TXT_HTTP_PORT] = http_port;
+	values[TXT_TCP_CHECK] = values[TXT_SSH] = values[TXT_HTTP_UPDATE] = "";
+
+	m->txt_len = 0;
+	for (unsigned i = 0; i < n; i++)
+		txt_add(m, keys[i], values[i]);
 }
 
 static bool
@@ -1076,24 +1129,12 @@ ota_mdns_get_instance(const struct ota_mdns *m, char *out, size_t out_size)
 
 /* ---- receiving ---- */
 
-enum owned_name {
-	OWNED_NONE = 0,
-	OWNED_HOST = 1,
-	OWNED_INSTANCE = 2,
-};
-
-static enum owned_name
-owned_name(const struct ota_mdns *m, const struct ota_dns_name *name)
-{
-	if (ota_dns_name_equal(name, &m->host))
-		return OWNED_HOST;
-	if (ota_dns_name_equal(name, &m->instance))
-		return OWNED_INSTANCE;
-	return OWNED_NONE;
-}
+/* a name as the records it owns: the A record stands for the host, SRV for the instance */
+#define OWNED_HOST BIT(OTA_MDNS_REC_A)
+#define OWNED_INSTANCE BIT(OTA_MDNS_REC_SRV)
 
 static void
-conflict(struct ota_mdns *m, unsigned which, uint32_t now)
+conflict(struct ota_mdns *m, uint32_t which, uint32_t now)
 {
 	uint32_t delay;
 
@@ -1125,45 +1166,11 @@ conflict(struct ota_mdns *m, unsigned which, uint32_t now)
 static uint32_t
 match_question(const struct ota_mdns *m, const struct ota_dns_name *name, uint16_t type)
 {
-	uint32_t owned = 0, bits = 0;
+	uint32_t typed, owned = owned_by(m, name, type, &typed);
+	uint32_t bits = (type == OTA_DNS_TYPE_ANY ? owned : typed) & ALL_PRIMARY;
 
-	/* our names differ from each other, so all the records found share one owner */
-	for (int r = 0; r < OTA_MDNS_REC_NSEC_INSTANCE; r++) {
-		if (!name_is(name, rec_owner(m, (enum ota_mdns_rec)r)))
-			continue;
-		owned |= BIT(r);
-		if (type == OTA_DNS_TYPE_ANY || type == rec_type((enum ota_mdns_rec)r))
-			bits |= BIT(r);
-	}
-	if (bits != 0)
-		return bits;
 	/* RFC 6762 §6.1: we own the name, so say the type does not exist */
-	if (owned & BIT(OTA_MDNS_REC_SRV))
-		return BIT(OTA_MDNS_REC_NSEC_INSTANCE);
-	if (owned & BIT(OTA_MDNS_REC_A))
-		return BIT(OTA_MDNS_REC_NSEC_HOST);
-	return 0;
-}
-
-/* which of @candidates the received record repeats; with @half_ttl only those it gives at
- * least half our TTL (RFC 6762 §7.1, §7.4) */
-static uint32_t
-ours_among(struct ota_mdns *m,
-	   const uint8_t *pkt,
-	   size_t len,
-	   const struct ota_dns_record *rec,
-	   uint32_t candidates,
-	   bool half_ttl)
-{
-	uint32_t found = 0;
-
-	for (int k = 0; k < OTA_MDNS_REC_COUNT; k++) {
-		if ((candidates & BIT(k)) &&
-		    (!half_ttl || rec->ttl >= rec_ttl((enum ota_mdns_rec)k) / 2) &&
-		    record_is_ours(m, (enum ota_mdns_rec)k, pkt, len, rec))
-			found |= BIT(k);
-	}
-	return found;
+	return bits != 0 ? bits : owned & ~ALL_PRIMARY;
 }
 
 /* known answers (RFC 6762 §7.1): records the querier has with at least half our TTL */
@@ -1172,13 +1179,13 @@ known_answers(struct ota_mdns *m, const uint8_t *pkt, size_t len, uint32_t candi
 {
 	struct ota_dns_reader r;
 	struct ota_dns_record rec;
-	uint32_t known = 0;
+	uint32_t known = 0, owned;
 
 	if (ota_dns_reader_init(&r, pkt, len) < 0)
 		return 0;
 	while (ota_dns_reader_next(&r, &rec) == 1) {
 		if (rec.section == OTA_DNS_ANSWER)
-			known |= ours_among(m, pkt, len, &rec, candidates, true);
+			known |= half_ttl(&rec, record_ours(m, pkt, len, &rec, &owned) & candidates);
 	}
 	return known;
 }
@@ -1196,7 +1203,7 @@ struct tb_entry {
  * lose), < 0 when ours is, 0 when identical (our own probe, looped back).
  */
 static int
-tiebreak(struct ota_mdns *m, const uint8_t *pkt, size_t len, unsigned which)
+tiebreak(struct ota_mdns *m, const uint8_t *pkt, size_t len, uint32_t which)
 {
 	struct tb_entry theirs[MAX_TIEBREAK];
 	/* TXT (type 16) sorts before SRV (33) */
@@ -1210,10 +1217,10 @@ tiebreak(struct ota_mdns *m, const uint8_t *pkt, size_t len, unsigned which)
 	if (ota_dns_reader_init(&r, pkt, len) < 0)
 		return 0;
 	while (ota_dns_reader_next(&r, &rec) == 1 && n_theirs < MAX_TIEBREAK) {
-		uint32_t key = (uint32_t)rec.klass << 16 | rec.type;
+		uint32_t key = (uint32_t)rec.klass << 16 | rec.type, typed;
 		unsigned i;
 
-		if (rec.section != OTA_DNS_AUTHORITY || owned_name(m, &rec.name) != which)
+		if (rec.section != OTA_DNS_AUTHORITY || !(owned_by(m, &rec.name, 0, &typed) & which))
 			continue;
 		/* insertion sort by (class, type); the rdata decides among equal ones below */
 		for (i = n_theirs++; i > 0 && theirs[i - 1].key > key; i--)
@@ -1256,22 +1263,21 @@ handle_response(struct ota_mdns *m, const uint8_t *pkt, size_t len, uint32_t now
 {
 	struct ota_dns_reader r;
 	struct ota_dns_record rec;
-	unsigned which = 0;
+	uint32_t which = 0;
 
 	if (ota_dns_reader_init(&r, pkt, len) < 0)
 		return;
 	while (ota_dns_reader_next(&r, &rec) == 1) {
-		enum owned_name owner;
+		uint32_t owned, ours;
 
 		if (rec.section == OTA_DNS_QUESTION || rec.klass != OTA_DNS_CLASS_IN)
 			continue;
+		ours = record_ours(m, pkt, len, &rec, &owned);
 		/* duplicate answer suppression (RFC 6762 §7.4) for a delayed answer */
-		m->pending &= ~ours_among(m, pkt, len, &rec, m->pending, true);
-		owner = owned_name(m, &rec.name);
-		if (owner == OWNED_NONE || rec.ttl == 0)
-			continue;
-		if (ours_among(m, pkt, len, &rec, BIT(OTA_MDNS_REC_COUNT) - 1, false) == 0)
-			which |= owner;
+		m->pending &= ~half_ttl(&rec, ours & m->pending);
+		/* another host's record for one of our names, alive */
+		if (ours == 0 && rec.ttl != 0)
+			which |= owned & (OWNED_HOST | OWNED_INSTANCE);
 	}
 	if (which != 0 && m->state != OTA_MDNS_IDLE && m->state != OTA_MDNS_STOPPED)
 		conflict(m, which, now);
@@ -1329,8 +1335,8 @@ handle_query(struct ota_mdns *m,
 
 	if (m->state == OTA_MDNS_PROBING) {
 		/* the names are not ours yet: only another prober for them matters */
-		for (unsigned which = OWNED_HOST; which <= OWNED_INSTANCE && probe; which++) {
-			if (tiebreak(m, pkt, len, which) > 0) {
+		for (int i = 0; i < 2 && probe; i++) {
+			if (tiebreak(m, pkt, len, i == 0 ? OWNED_HOST : OWNED_INSTANCE) > 0) {
 				/* RFC 6762 §8.2: the loser waits one second and probes again */
 				start_probing(m, now, 1000);
 				return;
