@@ -65,19 +65,15 @@ ota_base64_encode(const uint8_t *data, size_t len, char *out, size_t out_size)
 	return true;
 }
 
+/* the method names in the order of enum method */
+static const char method_names[] = "GET\0HEAD\0POST\0PUT\0DELETE\0OPTIONS\0PATCH\0";
+
 static enum method
 parse_method(const char *s, size_t n)
 {
-	static const struct {
-		const char *name;
-		enum method m;
-	} table[] = {
-	    {"HEAD", M_HEAD},	  {"POST", M_POST},	  {"PUT", M_PUT},
-	    {"DELETE", M_DELETE}, {"OPTIONS", M_OPTIONS}, {"PATCH", M_PATCH},
-	};
-	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
-		if (ota_http_match(s, n, table[i].name, OTA_HTTP_SAME))
-			return table[i].m;
+	for (unsigned m = M_PATCH; m > M_GET; m--) {
+		if (ota_http_match(s, n, ota_string_at(method_names, m), OTA_HTTP_SAME))
+			return (enum method)m;
 	}
 	return M_GET; /* GET, and any other word, as on the stock server */
 }
@@ -421,10 +417,10 @@ ota_http_check_digest(const struct ota_http_server *srv, const struct ota_http_c
 	char h1[OTA_AUTH_SHA256_HEX_LEN + 1];
 	char h2[OTA_AUTH_SHA256_HEX_LEN + 1];
 	char expect[OTA_AUTH_SHA256_HEX_LEN + 1];
-	const char *method = c->method == M_POST     ? "POST"
-			     : c->method == M_PUT    ? "PUT"
-			     : c->method == M_DELETE ? "DELETE"
-						     : "GET";
+	/* the stock server names HEAD, OPTIONS and PATCH "GET" in the hash */
+	const char *method = ota_string_at(
+	    method_names,
+	    c->method == M_POST || c->method == M_PUT || c->method == M_DELETE ? c->method : M_GET);
 	bool with_qop;
 
 	if (srv->snonce[0] == '\0' || srv->auth_hash == 0)
@@ -466,19 +462,16 @@ ota_http_check_digest(const struct ota_http_server *srv, const struct ota_http_c
 bool
 ota_http_check_basic(const struct ota_http_server *srv, const struct ota_http_conn *c)
 {
-	uint8_t raw[2 * OTA_HTTP_CRED_MAX + 1];
+	uint8_t raw[2 * OTA_HTTP_CRED_MAX + 2]; /* "user:password" and its NUL */
 	char expect[(sizeof(raw) + 2) / 3 * 4 + 1];
-	size_t ul = ota_strnlen(srv->username, OTA_HTTP_CRED_MAX);
-	size_t pl = ota_strnlen(srv->password, OTA_HTTP_CRED_MAX);
 	const char *given = c->auth_len > 6 ? c->auth + 6 : "";
 	size_t given_n = c->auth_len > 6 ? c->auth_len - 6 : 0;
 	size_t en;
 	bool ok;
 
-	ota_copy(raw, srv->username, ul);
-	raw[ul] = ':';
-	ota_copy(raw + ul + 1, srv->password, pl);
-	if (!ota_base64_encode(raw, ul + 1 + pl, expect, sizeof(expect)))
+	if (!ota_base64_encode(
+		raw, ota_format((char *)raw, sizeof(raw), "%s:%s", srv->username, srv->password),
+		expect, sizeof(expect)))
 		return false;
 	ota_http_trim(&given, &given_n);
 	en = ota_strnlen(expect, sizeof(expect));
