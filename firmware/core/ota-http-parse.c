@@ -423,7 +423,7 @@ ota_http_check_digest(const struct ota_http_server *srv, const struct ota_http_c
 	    c->method == M_POST || c->method == M_PUT || c->method == M_DELETE ? c->method : M_GET);
 	bool with_qop;
 
-	if (srv->snonce[0] == '\0' || srv->auth_hash == 0)
+	if (srv->challenge_hex[OTA_HTTP_NONCE][0] == '\0' || srv->auth_hash == 0)
 		return false; /* no Digest challenge was issued: nothing to answer */
 	for (unsigned i = 0; i < DP_COUNT; i++) {
 		struct ota_auth_part *p = &v[digest_part_of[i]];
@@ -436,7 +436,7 @@ ota_http_check_digest(const struct ota_http_server *srv, const struct ota_http_c
 		p->len = found ? vlen : 0;
 	}
 	if (!param_is(&v[P_USER], srv->username) || v[P_REALM].len == 0 || v[P_URI].len == 0 ||
-	    !param_is(&v[P_OPAQUE], srv->sopaque) || !param_is(&v[P_NONCE], srv->snonce) ||
+	    !param_is(&v[P_OPAQUE], srv->challenge_hex[OTA_HTTP_OPAQUE]) || !param_is(&v[P_NONCE], srv->challenge_hex[OTA_HTTP_NONCE]) ||
 	    !param_is(&v[P_REALM], OTA_HTTP_REALM))
 		return false;
 	with_qop = param_is(&v[P_QOP], "auth");

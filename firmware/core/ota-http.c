@@ -276,20 +276,20 @@ reply(struct ota_http_server *srv, struct ota_http_conn *c, enum reply what, siz
 		       (d1 & CORS) != 0 ? cors_headers : "");
 	if ((d1 & AUTH) != 0) {
 		bool digest = srv->challenge == OTA_HTTP_CHALLENGE_DIGEST;
-		/* a new nonce and opaque (adjacent in srv) with every Digest challenge */
-		for (char *h = srv->snonce; digest && h <= srv->sopaque; h += sizeof(srv->snonce)) {
+		/* a new nonce and opaque with every Digest challenge */
+		for (unsigned k = 0; digest && k < 2; k++) {
 			uint8_t r[16];
 			if (srv->ops.random == 0 ||
 			    srv->ops.random(srv->ops.user, r, sizeof(r)) != 0)
 				ota_fill(r, 0,
 					 sizeof(r)); /* all-zero still works, just guessable */
-			ota_hex(r, sizeof(r), h);
+			ota_hex(r, sizeof(r), srv->challenge_hex[k]);
 		}
 		n += ota_format(o + n, OUT_MAX - n,
 				digest ? "WWW-Authenticate: Digest realm=\"" OTA_HTTP_REALM
 					 "\", qop=\"auth\", nonce=\"%s\", opaque=\"%s\"\r\n"
 				       : "WWW-Authenticate: Basic realm=\"" OTA_HTTP_REALM "\"\r\n",
-				srv->snonce, srv->sopaque);
+				srv->challenge_hex[OTA_HTTP_NONCE], srv->challenge_hex[OTA_HTTP_OPAQUE]);
 	}
 	n += ota_format(o + n, OUT_MAX - n,
 			keep ? "Content-Length: %lu\r\nConnection: keep-alive\r\nKeep-Alive: "

@@ -174,6 +174,9 @@ struct ota_http_conn {
 	char line[OTA_HTTP_LINE_MAX];
 };
 
+/* struct ota_http_server.challenge_hex[] */
+enum { OTA_HTTP_NONCE, OTA_HTTP_OPAQUE };
+
 /* the small fields first: on Xtensa short offsets make shorter code */
 struct ota_http_server {
 	/* configuration */
@@ -196,9 +199,9 @@ struct ota_http_server {
 	char username[OTA_HTTP_CRED_MAX + 1];
 	char password[OTA_HTTP_CRED_MAX + 1];
 
-	/* the last Digest challenge (the stock server keeps one per server) */
-	char snonce[33];
-	char sopaque[33];
+	/* the last Digest challenge (the stock server keeps one per server): the nonce
+	 * [OTA_HTTP_NONCE] and the opaque [OTA_HTTP_OPAQUE], hex */
+	char challenge_hex[2][33];
 
 	struct ota_http_conn conns[OTA_HTTP_MAX_CONN];
 	uint8_t upload_buf[OTA_HTTP_UPLOAD_BUF];
