@@ -691,94 +691,98 @@ additional_for(uint32_t answers)
 	return add & ~answers;
 }
 
-struct build_opts {
+/* where a unicast response goes; the legacy one repeats the query's questions, with its id */
+struct reply_to {
+	uint32_t ip;
+	uint16_t port;
 	uint16_t id;
-	enum write_mode mode;
-	uint32_t answers;
-	uint32_t additional;
-	/* legacy unicast: the query whose questions are repeated */
-	const uint8_t *query;
+	const uint8_t *query; /* NULL but for legacy unicast */
 	size_t query_len;
 };
 
+/* with the mode: the answers alone, without the additional records they call for */
+#define MODE_BARE 0x100
+
+/* a response (flags QR | AA) with @answers, and their additional records unless MODE_BARE */
 static int
-build_response(const struct ota_mdns *m, uint8_t *out, size_t size, const struct build_opts *o)
+build_response(const struct ota_mdns *m,
+	       uint8_t *out,
+	       size_t size,
+	       uint32_t answers,
+	       unsigned mode,
+	       const struct reply_to *to)
 {
 	struct writer w;
-	uint16_t qd = 0, an = 0, ar = 0;
+	uint32_t sets[2] = {answers, mode & MODE_BARE ? 0 : additional_for(answers)};
+	uint16_t n[3] = {0, 0, 0}; /* questions, answers, additional records */
 
+	mode &= ~(unsigned)MODE_BARE;
 	writer_init(&w, out, size);
-	put_u16(&w, o->id);
-	/* QR | AA, then the counts, filled in at the end */
+	/* id, QR | AA, then the counts, filled in at the end */
+	put_u16(&w, to != NULL ? to->id : 0);
 	put_bytes(&w, "\x84\0\0\0\0\0\0\0\0\0", 10);
 
-	if (o->query != NULL) {
+	if (to != NULL && to->query != NULL) {
 		struct ota_dns_reader r;
 		struct ota_dns_record rec;
 
-		if (ota_dns_reader_init(&r, o->query, o->query_len) < 0)
+		if (ota_dns_reader_init(&r, to->query, to->query_len) < 0)
 			return OTA_MDNS_E_MALFORMED;
 		while (r.index < r.hdr.qdcount && ota_dns_reader_next(&r, &rec) == 1) {
 			put_name(&w, rec.name.wire, true);
 			put_u32(&w, (uint32_t)rec.type << 16 | rec.klass |
 					(rec.top_bit ? OTA_DNS_QU_BIT : 0u));
-			qd++;
+			n[0]++;
 		}
 	}
-	for (int r = 0; r < OTA_MDNS_REC_COUNT; r++) {
-		if (o->answers & BIT(r)) {
-			put_record(m, &w, (enum ota_mdns_rec)r, o->mode);
-			an++;
-		}
-	}
-	for (int r = 0; r < OTA_MDNS_REC_COUNT; r++) {
-		if ((o->additional & ~o->answers) & BIT(r)) {
-			put_record(m, &w, (enum ota_mdns_rec)r, o->mode);
-			ar++;
+	for (int i = 0; i < 2; i++) {
+		for (int r = 0; r < OTA_MDNS_REC_COUNT; r++) {
+			if (sets[i] & BIT(r)) {
+				put_record(m, &w, (enum ota_mdns_rec)r, (enum write_mode)mode);
+				n[i + 1]++;
+			}
 		}
 	}
 	if (w.failed)
 		return OTA_MDNS_E_NOSPACE;
-	out[4] = (uint8_t)(qd >> 8);
-	out[5] = (uint8_t)qd;
-	out[6] = (uint8_t)(an >> 8);
-	out[7] = (uint8_t)an;
-	out[10] = (uint8_t)(ar >> 8);
-	out[11] = (uint8_t)ar;
+	for (int i = 0; i < 3; i++) {
+		/* qdcount, ancount, then arcount after nscount */
+		uint8_t *at = out + 4 + 2 * i + (i == 2 ? 2 : 0);
+
+		at[0] = (uint8_t)(n[i] >> 8);
+		at[1] = (uint8_t)n[i];
+	}
 	return (int)w.len;
 }
 
 int
 ota_mdns_build(struct ota_mdns *m, uint32_t answers, uint8_t *out, size_t out_size)
 {
-	struct build_opts o;
-
 	if (m == NULL || out == NULL)
 		return OTA_MDNS_E_ARGS;
-	ota_fill(&o, 0, sizeof(o));
-	o.mode = MODE_MULTICAST;
-	o.answers = answers & (BIT(OTA_MDNS_REC_COUNT) - 1);
-	o.additional = additional_for(o.answers);
-	return build_response(m, out, out_size, &o);
+	return build_response(m, out, out_size, answers & (BIT(OTA_MDNS_REC_COUNT) - 1),
+			      MODE_MULTICAST, NULL);
 }
 
 /* ---- sending ---- */
 
+/*
+ * @answers to @to, or multicast when @to is NULL. When the additional records do not fit
+ * (a legacy query's questions can take the room) the answers go alone.
+ */
 static void
-send_multicast(struct ota_mdns *m, uint32_t answers, enum write_mode mode, uint32_t now)
+respond(struct ota_mdns *m, uint32_t answers, unsigned mode, const struct reply_to *to, uint32_t now)
 {
-	struct build_opts o;
-	int len;
+	int len = build_response(m, m->buf, sizeof(m->buf), answers, mode, to);
 
-	if (answers == 0)
-		return;
-	ota_fill(&o, 0, sizeof(o));
-	o.mode = mode;
-	o.answers = answers;
-	o.additional = mode == MODE_GOODBYE ? 0 : additional_for(answers);
-	len = build_response(m, m->buf, sizeof(m->buf), &o);
+	if (len == OTA_MDNS_E_NOSPACE)
+		len = build_response(m, m->buf, sizeof(m->buf), answers, mode | MODE_BARE, to);
 	if (len < 0)
 		return;
+	if (to != NULL) {
+		m->send(m->user, to->ip, to->port, m->buf, (size_t)len);
+		return;
+	}
 	for (int r = 0; r < OTA_MDNS_REC_COUNT; r++) {
 		if (answers & BIT(r)) {
 			m->last_multicast_ms[r] = now;
@@ -1044,7 +1048,7 @@ ota_mdns_stop(struct ota_mdns *m, uint32_t now_ms)
 	if (m == NULL)
 		return OTA_MDNS_E_ARGS;
 	if (names_claimed(m))
-		send_multicast(m, ALL_PRIMARY, MODE_GOODBYE, now_ms);
+		respond(m, ALL_PRIMARY, MODE_GOODBYE | MODE_BARE, NULL, now_ms);
 	m->state = OTA_MDNS_STOPPED;
 	m->pending = 0;
 	return 0;
@@ -1066,7 +1070,7 @@ ota_mdns_update(struct ota_mdns *m, const struct ota_mdns_config *cfg, uint32_t 
 	names_changed = !same_string(m->host_base, cfg->hostname) ||
 			!same_string(m->instance_base, instance_of(cfg));
 	if (names_changed && names_claimed(m))
-		send_multicast(m, ALL_PRIMARY, MODE_GOODBYE, now_ms);
+		respond(m, ALL_PRIMARY, MODE_GOODBYE | MODE_BARE, NULL, now_ms);
 
 	old_txt_len = m->txt_len;
 	ota_copy(old_txt, m->txt, old_txt_len);
@@ -1283,35 +1287,11 @@ handle_response(struct ota_mdns *m, const uint8_t *pkt, size_t len, uint32_t now
 		conflict(m, which, now);
 }
 
-static void
-send_unicast(struct ota_mdns *m,
-	     uint32_t ip,
-	     uint16_t port,
-	     uint32_t answers,
-	     bool legacy,
-	     const uint8_t *query,
-	     size_t query_len,
-	     uint16_t id)
+/* was record k multicast less than @ms ago? */
+static bool
+recent(const struct ota_mdns *m, int k, uint32_t now, uint32_t ms)
 {
-	struct build_opts o;
-	int len;
-
-	ota_fill(&o, 0, sizeof(o));
-	o.id = id;
-	o.mode = legacy ? MODE_LEGACY : MODE_MULTICAST;
-	o.answers = answers;
-	o.additional = additional_for(answers);
-	if (legacy) {
-		o.query = query;
-		o.query_len = query_len;
-	}
-	len = build_response(m, m->buf, sizeof(m->buf), &o);
-	if (len == OTA_MDNS_E_NOSPACE) {
-		o.additional = 0;
-		len = build_response(m, m->buf, sizeof(m->buf), &o);
-	}
-	if (len > 0)
-		m->send(m->user, ip, port, m->buf, (size_t)len);
+	return m->multicast_once[k] && now - m->last_multicast_ms[k] < ms;
 }
 
 static void
@@ -1324,7 +1304,7 @@ handle_query(struct ota_mdns *m,
 {
 	struct ota_dns_reader r;
 	struct ota_dns_record rec;
-	uint32_t uc = 0, mc = 0;
+	uint32_t uc = 0, mc = 0, stale = 0;
 	bool legacy = src_port != OTA_MDNS_PORT;
 	bool probe, tc;
 
@@ -1353,49 +1333,48 @@ handle_query(struct ota_mdns *m,
 		if (rec.klass != OTA_DNS_CLASS_IN && rec.klass != OTA_DNS_CLASS_ANY)
 			continue;
 		bits = match_question(m, &rec.name, rec.type);
-		if (legacy) {
-			uc |= bits;
-			continue;
-		}
 		for (int k = 0; k < OTA_MDNS_REC_COUNT; k++) {
 			if (!(bits & BIT(k)))
 				continue;
 			/*
 			 * RFC 6762 §5.4: a QU question gets a unicast answer unless we have not
-			 * multicast the record within a quarter of its TTL
+			 * multicast the record within a quarter of its TTL; §6.2: a record is
+			 * multicast at most once a second, 250 ms when defending a probe
 			 */
-			if (rec.top_bit && m->multicast_once[k] &&
-			    now - m->last_multicast_ms[k] < rec_ttl((enum ota_mdns_rec)k) * 250u)
+			if (legacy ||
+			    (rec.top_bit && recent(m, k, now, rec_ttl((enum ota_mdns_rec)k) * 250u)))
 				uc |= BIT(k);
-			else
+			else if (!recent(m, k, now, probe ? 250u : 1000u))
 				mc |= BIT(k);
 		}
 	}
 
-	/* known answers also cover a delayed answer to an earlier truncated query (§7.2) */
-	if (m->pending != 0 && m->pending_tc && src_ip == m->pending_src)
-		m->pending &= ~known_answers(m, pkt, len, m->pending);
-	if (uc | mc) {
-		uint32_t known = known_answers(m, pkt, len, uc | mc);
+	/* known answers, also for a delayed answer to an earlier truncated query (§7.2) */
+	if (m->pending_tc && src_ip == m->pending_src)
+		stale = m->pending;
+	if (stale | uc | mc) {
+		uint32_t known = known_answers(m, pkt, len, stale | uc | mc);
+
+		m->pending &= ~(known & stale);
 		uc &= ~known;
 		mc &= ~known;
 	}
 
-	if (uc != 0)
-		send_unicast(m, src_ip, src_port, uc, legacy, pkt, len, legacy ? r.hdr.id : 0);
+	if (uc != 0) {
+		struct reply_to to = {src_ip, src_port, 0, NULL, len};
 
-	/* RFC 6762 §6.2: at most once a second per record, 250 ms when defending a probe */
-	for (int k = 0; k < OTA_MDNS_REC_COUNT; k++) {
-		uint32_t gap = probe ? 250u : 1000u;
-
-		if ((mc & BIT(k)) && m->multicast_once[k] && now - m->last_multicast_ms[k] < gap)
-			mc &= ~BIT(k);
+		if (legacy) {
+			to.id = r.hdr.id;
+			to.query = pkt;
+		}
+		respond(m, uc, legacy ? MODE_LEGACY : MODE_MULTICAST, &to, now);
 	}
+
 	if (mc == 0)
 		return;
 	if ((mc & SHARED_RECORDS) == 0 && !tc) {
 		/* unique records are answered at once (RFC 6762 §6) */
-		send_multicast(m, mc, MODE_MULTICAST, now);
+		respond(m, mc, MODE_MULTICAST, NULL, now);
 		return;
 	}
 	/* shared records: 20-120 ms, or 400-500 ms when more known answers follow (§7.2) */
@@ -1492,7 +1471,7 @@ ota_mdns_poll(struct ota_mdns *m, uint32_t now_ms)
 		return UINT32_MAX;
 	if (m->pending != 0 && time_reached(now_ms, m->pending_ms)) {
 		if (names_claimed(m))
-			send_multicast(m, m->pending, MODE_MULTICAST, now_ms);
+			respond(m, m->pending, MODE_MULTICAST, NULL, now_ms);
 		m->pending = 0;
 	}
 	if (m->state == OTA_MDNS_PROBING && time_reached(now_ms, m->next_ms)) {
@@ -1508,7 +1487,7 @@ ota_mdns_poll(struct ota_mdns *m, uint32_t now_ms)
 		}
 	}
 	if (m->state == OTA_MDNS_ANNOUNCING && time_reached(now_ms, m->next_ms)) {
-		send_multicast(m, ALL_PRIMARY, MODE_MULTICAST, now_ms);
+		respond(m, ALL_PRIMARY, MODE_MULTICAST, NULL, now_ms);
 		m->step++;
 		m->next_ms = now_ms + OTA_MDNS_ANNOUNCE_INTERVAL_MS;
 		if (m->step >= OTA_MDNS_ANNOUNCE_COUNT)
