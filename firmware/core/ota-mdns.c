@@ -419,48 +419,21 @@ put_u32(struct writer *w, uint32_t v)
 	put_bytes(w, b, 4);
 }
 
-/* does the (possibly compressed) name at off of our own packet equal the wire suffix? */
-static bool
-name_at_equals(const uint8_t *pkt, size_t len, size_t off, const uint8_t *wire)
-{
-	size_t i = 0;
-	unsigned hops = 0;
-
-	for (;;) {
-		uint8_t c;
-
-		if (off >= len)
-			return false;
-		c = pkt[off];
-		if ((c & 0xC0) == 0xC0) {
-			if (off + 1 >= len || ++hops > MAX_POINTER_HOPS)
-				return false;
-			off = ((size_t)(c & 0x3F) << 8) | pkt[off + 1];
-			continue;
-		}
-		if (c != wire[i])
-			return false;
-		if (c == 0)
-			return true;
-		if (!ota_range_ok(len, off + 1, c) || !ota_equal_ci(pkt + off + 1, wire + i + 1, c))
-			return false;
-		off += 1 + (size_t)c;
-		i += 1 + (size_t)c;
-	}
-}
-
 static void
 put_name(struct writer *w, const uint8_t *wire, bool compress)
 {
+	struct ota_dns_name name;
 	size_t i = 0;
 
 	while (wire[i] != 0) {
-		if (compress) {
-			for (unsigned k = 0; k < w->n_names; k++) {
-				if (name_at_equals(w->buf, w->len, w->names[k], wire + i)) {
-					put_u16(w, (uint16_t)(0xC000 | w->names[k]));
-					return;
-				}
+		for (unsigned k = 0; compress && k < w->n_names; k++) {
+			/* the name written there, read back from our own packet */
+			size_t off = w->names[k];
+
+			if (ota_dns_read_name(w->buf, w->len, &off, &name) == 0 &&
+			    name_is(&name, wire + i)) {
+				put_u16(w, (uint16_t)(0xC000 | w->names[k]));
+				return;
 			}
 		}
 		if (!w->failed && w->len <= 0x3FFF && w->n_names < MAX_COMPRESS_NAMES)
