@@ -172,27 +172,18 @@ ota_log_client_dropped(const struct ota_log *log, unsigned client)
 
 /* ---- lines ---- */
 
-static const char *
-level_color(enum ota_log_level level)
-{
-	switch (level) {
-	case OTA_LOG_ERROR:
-		return OTA_LOG_COLOR_E;
-	case OTA_LOG_WARN:
-		return OTA_LOG_COLOR_W;
-	case OTA_LOG_INFO:
-		return OTA_LOG_COLOR_I;
-	default:
-		return "";
-	}
-}
+/* each level's letter after its colour code (esp_log.h's LOG_COLOR_x), when it has one */
+static const char level_prefix[][sizeof(OTA_LOG_COLOR_E) + 1] = {
+    "?", OTA_LOG_COLOR_E "E", OTA_LOG_COLOR_W "W", OTA_LOG_COLOR_I "I", "D", "V",
+};
 
 int
 ota_log_vprintf(
     struct ota_log *log, enum ota_log_level level, const char *tag, const char *fmt, va_list ap)
 {
-	static const char letters[] = "?EWIDV";
 	const size_t reset_len = sizeof(OTA_LOG_RESET_COLOR) - 1;
+	const size_t color_len = sizeof(OTA_LOG_COLOR_E) - 1;
+	const char *prefix;
 	size_t n, tail_room;
 	unsigned long ts;
 
@@ -204,8 +195,10 @@ ota_log_vprintf(
 	/* room kept for the reset code and the newline */
 	tail_room = (log->colors ? reset_len : 0) + 1;
 
-	n = ota_format(log->fmt, sizeof(log->fmt) - tail_room,
-		       "%s%c (%lu) %s: ", log->colors ? level_color(level) : "", letters[level], ts,
+	prefix = level_prefix[level];
+	if (!log->colors && prefix[0] == '\033')
+		prefix += color_len;
+	n = ota_format(log->fmt, sizeof(log->fmt) - tail_room, "%s (%lu) %s: ", prefix, ts,
 		       tag ? tag : "");
 	n += ota_vformat(log->fmt + n, sizeof(log->fmt) - tail_room - n, fmt, ap);
 	/* a line stays one line, whatever the text or the tag holds */
