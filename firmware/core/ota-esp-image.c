@@ -1296,10 +1296,9 @@ parse_esp8266_v2(struct src *s, struct ota_esp_image *img)
 	}
 	walk_segments(s, hdr2 + ESP8266_HEADER_LEN, img->segment_count, &w);
 	copy_walk(img, &w);
-	/* list the irom segment first, as esptool does (at most 15 were parsed, and after
-	 * them the walk holds zeros: a segment past the end is not listed) */
-	for (uint8_t i = w.parsed; i > 0; i--)
-		img->segments[i] = img->segments[i - 1];
+	/* list the irom segment first, as esptool does (at most 15 were parsed); a segment
+	 * past the end, which the walk records after them, is not listed: this overwrites it */
+	ota_copy(img->segments + 1, w.segs, w.parsed * sizeof(w.segs[0]));
 	img->segments[0].load_addr = irom_addr;
 	img->segments[0].data_len = irom_len;
 	img->segments[0].data_offset = 16;
