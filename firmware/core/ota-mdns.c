@@ -1027,13 +1027,26 @@ ota_mdns_stop(struct ota_mdns *m, uint32_t now_ms)
 	return 0;
 }
 
+/*
+ * the rdata of SRV, TXT and A (port, text, address) into @out, one of the scratch buffers
+ * (free outside packet handling; these need at most 6 + 71 + 264 + 4 bytes): its length
+ */
+static int
+announced_data(const struct ota_mdns *m, uint8_t *out)
+{
+	struct writer w;
+
+	writer_init(&w, out, RDATA_MAX);
+	for (int r = OTA_MDNS_REC_SRV; r <= OTA_MDNS_REC_A; r++)
+		put_rdata(m, &w, (enum ota_mdns_rec)r, MODE_CANONICAL);
+	return (int)w.len;
+}
+
 int
 ota_mdns_update(struct ota_mdns *m, const struct ota_mdns_config *cfg, uint32_t now_ms)
 {
-	bool names_changed, data_changed;
-	uint8_t *old_txt = m->scratch[0]; /* free outside packet handling, as big as txt */
-	uint16_t old_txt_len;
-	int rc;
+	bool names_changed;
+	int rc, old_len;
 
 	if (m == NULL)
 		return OTA_MDNS_E_ARGS;
@@ -1042,25 +1055,21 @@ ota_mdns_update(struct ota_mdns *m, const struct ota_mdns_config *cfg, uint32_t 
 		return rc;
 	names_changed = !same_string(m->host_base, cfg->hostname) ||
 			!same_string(m->instance_base, instance_of(cfg));
-	if (names_changed && names_claimed(m))
-		respond(m, ALL_PRIMARY, MODE_GOODBYE | MODE_BARE, NULL, now_ms);
-
-	old_txt_len = m->txt_len;
-	ota_copy(old_txt, m->txt, old_txt_len);
-	data_changed = m->ipv4 != cfg->ipv4 || m->ota_port != cfg->ota_port;
 	if (names_changed) {
+		if (names_claimed(m))
+			respond(m, ALL_PRIMARY, MODE_GOODBYE | MODE_BARE, NULL, now_ms);
 		m->host_suffix = 1;
 		m->instance_suffix = 1;
 	}
+	old_len = announced_data(m, m->scratch[0]);
 	load_config(m, cfg);
-	data_changed = data_changed || old_txt_len != m->txt_len ||
-		       ota_compare(old_txt, m->txt, old_txt_len) != 0;
 
 	if (m->state == OTA_MDNS_IDLE || m->state == OTA_MDNS_STOPPED)
 		return 0;
 	if (names_changed) {
 		start_probing(m, now_ms, rng_range(m, 0, OTA_MDNS_PROBE_INTERVAL_MS - 1));
-	} else if (data_changed && names_claimed(m)) {
+	} else if (names_claimed(m) && (announced_data(m, m->scratch[1]) != old_len ||
+					ota_compare(m->scratch[0], m->scratch[1], (size_t)old_len) != 0)) {
 		/* RFC 6762 §8.4: changed records are announced again, like new ones */
 		m->state = OTA_MDNS_ANNOUNCING;
 		m->step = 0;
