@@ -31,10 +31,12 @@ static const uint8_t local_wire[] = "\x05local";
 
 /* ---- small helpers ---- */
 
-static uint16_t
-get_u16be(const uint8_t *p)
+/* n big-endian 16-bit fields from p */
+static void
+get_u16s(const uint8_t *p, uint16_t *out, size_t n)
 {
-	return (uint16_t)((p[0] << 8) | p[1]);
+	for (size_t i = 0; i < n; i++)
+		out[i] = (uint16_t)((p[2 * i] << 8) | p[2 * i + 1]);
 }
 
 static bool
@@ -97,8 +99,7 @@ ota_dns_reader_init(struct ota_dns_reader *r, const uint8_t *pkt, size_t len)
 		return OTA_MDNS_E_MALFORMED;
 	r->pkt = pkt;
 	r->len = len;
-	for (size_t i = 0; i < 6; i++)
-		h[i] = get_u16be(pkt + 2 * i);
+	get_u16s(pkt, h, 6);
 	r->hdr.id = h[0];
 	r->hdr.flags = h[1];
 	r->hdr.qdcount = h[2];
@@ -206,8 +207,7 @@ ota_dns_reader_next(struct ota_dns_reader *r, struct ota_dns_record *rec)
 	fixed = rec->section == OTA_DNS_QUESTION ? 4 : 10;
 	if (!ota_range_ok(r->len, r->off, fixed))
 		return OTA_MDNS_E_MALFORMED;
-	for (size_t i = 0; i < fixed / 2; i++)
-		h[i] = get_u16be(r->pkt + r->off + 2 * i);
+	get_u16s(r->pkt + r->off, h, fixed / 2);
 	r->off += fixed;
 	rec->type = h[0];
 	rec->klass = h[1] & OTA_DNS_CLASS_MASK;
@@ -1430,7 +1430,7 @@ ota_mdns_on_packet(struct ota_mdns *m,
 	/* RFC 6762 §11: only on-link peers */
 	if (m->netmask != 0 && ((src_ip ^ m->ipv4) & m->netmask) != 0)
 		return 0;
-	flags = get_u16be(data + 2);
+	get_u16s(data + 2, &flags, 1);
 	/* RFC 6762 §18.3 and §18.11: opcode and rcode other than 0 are ignored */
 	if ((flags & 0x7800) != 0 || (flags & 0x000F) != 0)
 		return 0;
