@@ -309,40 +309,36 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap_in)
 				body = ptr != NULL ? ptr : "(null)";
 				n = ota_strnlen(body, has_precision ? precision : size);
 			}
-		} else if (c == 'c' || c == 'd' || c == 'i' || c == 'u' || c == 'x' || c == 'X') {
-			/* each integer is read once, as the unsigned type of its width (%c as an
-			 * int); %d and %i then take the value back as signed */
-			unsigned is_signed = c == 'd' || c == 'i';
+		} else if (c == 'c') {
+			tmp[0] = (char)va_arg(ap, int);
+			body = tmp;
+			n = 1;
+		} else if (c == 'd' || c == 'i') {
+			long long s;
 
-			if (c == 'c')
-				lng = 0;
-			if (lng == 2) {
-				v = va_arg(ap, unsigned long long);
-			} else if (lng == 1) {
+			if (lng == 1)
+				s = va_arg(ap, long);
+			else if (lng == 2)
+				s = va_arg(ap, long long);
+			else if (lng == 3)
+				s = (long long)va_arg(ap, size_t);
+			else
+				s = va_arg(ap, int);
+			if (s < 0)
+				sign = '-';
+			/* the magnitude of LLONG_MIN does not fit a long long */
+			v = s < 0 ? 0ULL - (unsigned long long)s : (unsigned long long)s;
+			base = 10;
+		} else if (c == 'u' || c == 'x' || c == 'X') {
+			if (lng == 1)
 				v = va_arg(ap, unsigned long);
-				if (is_signed)
-					v = (unsigned long long)(long long)(long)v;
-			} else if (lng == 3) {
+			else if (lng == 2)
+				v = va_arg(ap, unsigned long long);
+			else if (lng == 3)
 				v = va_arg(ap, size_t);
-			} else {
+			else
 				v = va_arg(ap, unsigned int);
-				if (is_signed)
-					v = (unsigned long long)(long long)(int)v;
-			}
 			base = c == 'u' ? 10 : 16;
-			if (is_signed) {
-				base = 10;
-				if ((long long)v < 0) {
-					sign = '-';
-					/* the magnitude of LLONG_MIN does not fit a long long */
-					v = 0ULL - v;
-				}
-			} else if (c == 'c') {
-				tmp[0] = (char)v;
-				body = tmp;
-				n = 1;
-				base = 0;
-			}
 		} else {
 			/* "%%", or an unknown or cut-off conversion: printed as it was written */
 			if (c == '%')
