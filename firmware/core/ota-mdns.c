@@ -1387,21 +1387,13 @@ validate(struct ota_mdns *m, const uint8_t *pkt, size_t len)
 
 		if (rec.section == OTA_DNS_QUESTION)
 			continue;
-		/* the layout of the types we compare; rdata too big to copy is not malformed */
-		switch (rec.type) {
-		case OTA_DNS_TYPE_A:
-		case OTA_DNS_TYPE_AAAA:
-		case OTA_DNS_TYPE_TXT:
-		case OTA_DNS_TYPE_PTR:
-		case OTA_DNS_TYPE_SRV:
-		case OTA_DNS_TYPE_NSEC:
-			rc = ota_dns_rdata_canonical(pkt, len, &rec, m->scratch[0], RDATA_MAX, &n);
-			if (rc == OTA_MDNS_E_MALFORMED)
-				return rc;
-			break;
-		default:
-			break;
-		}
+		/*
+		 * the layout of the types we compare (other types are only copied, and the
+		 * reader has checked their rdlength); rdata too big to copy is not malformed
+		 */
+		rc = ota_dns_rdata_canonical(pkt, len, &rec, m->scratch[0], RDATA_MAX, &n);
+		if (rc == OTA_MDNS_E_MALFORMED)
+			return rc;
 	}
 	return rc;
 }
