@@ -485,7 +485,7 @@ rec_type(enum ota_mdns_rec r)
 	return types[r];
 }
 
-static const uint8_t *
+static OTA_NOINLINE const uint8_t *
 rec_owner(const struct ota_mdns *m, enum ota_mdns_rec r)
 {
 	switch (r) {
@@ -640,7 +640,7 @@ record_ours(struct ota_mdns *m,
 
 /* @ours (one record's bit, or 0) when the received record gives it at least half our TTL:
  * a known answer (RFC 6762 §7.1, §7.4) */
-static uint32_t
+static OTA_NOINLINE uint32_t
 half_ttl(const struct ota_dns_record *rec, uint32_t ours)
 {
 	return rec->ttl >= (ours & TTL_OTHER_RECORDS ? OTA_MDNS_TTL_OTHER : OTA_MDNS_TTL_HOST) / 2
@@ -1085,7 +1085,7 @@ ota_mdns_get_state(const struct ota_mdns *m)
 	return m != NULL ? m->state : OTA_MDNS_IDLE;
 }
 
-static int
+static OTA_NOINLINE int
 label_to_string(const uint8_t *wire, char *out, size_t out_size)
 {
 	size_t l = wire[0];

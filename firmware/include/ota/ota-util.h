@@ -83,8 +83,11 @@ void ota_hex(const uint8_t *bytes, size_t n, char *out);
 
 #if defined(__GNUC__)
 #define OTA_PRINTF(fmt_arg, first_arg) __attribute__((format(printf, fmt_arg, first_arg)))
+/* a small helper with several callers that -Os would copy into each of them */
+#define OTA_NOINLINE __attribute__((noinline))
 #else
 #define OTA_PRINTF(fmt_arg, first_arg)
+#define OTA_NOINLINE
 #endif
 
 /**
