@@ -4,6 +4,7 @@
 #include <check.h>
 
 #include "fleet-board.h"
+#include "fleet-check-run.h"
 
 typedef struct {
 	const gchar *board;
@@ -91,16 +92,10 @@ main(void)
 {
 	Suite *s = suite_create("board");
 	TCase *tc = tcase_create("map");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_board, 0, G_N_ELEMENTS(cases));
 	tcase_add_test(tc, test_board_null);
 	tcase_add_test(tc, test_board_lone_quote);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return fleet_check_run(s);
 }

@@ -4,6 +4,7 @@
 #include <check.h>
 
 #include "fleet-cancel-hop.h"
+#include "fleet-check-run.h"
 
 typedef struct {
 	guint calls;
@@ -142,8 +143,6 @@ main(void)
 {
 	Suite *s = suite_create("cancel-hop");
 	TCase *tc = tcase_create("hop");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_null_cancellable);
 	tcase_add_test(tc, test_other_thread);
@@ -152,9 +151,5 @@ main(void)
 	tcase_add_test(tc, test_freed_before_delivery);
 	tcase_add_test(tc, test_race_with_free);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return fleet_check_run(s);
 }

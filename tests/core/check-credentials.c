@@ -6,6 +6,7 @@
 #include <libsecret/secret.h>
 #include <string.h>
 
+#include "fleet-check-run.h"
 #include "fleet-credentials.h"
 
 /*
@@ -354,8 +355,7 @@ main(int argc, char **argv)
 	Suite *s = suite_create("credentials");
 	TCase *tc = tcase_create(mode);
 	g_autofree gchar *nowhere = NULL;
-	SRunner *sr;
-	int failed;
+	int status;
 
 	if (g_strcmp0(mode, "keyring") == 0) {
 		if (g_getenv("DBUS_SESSION_BUS_ADDRESS") == NULL) {
@@ -396,14 +396,11 @@ main(int argc, char **argv)
 
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = fleet_check_run(s);
 	if (nowhere != NULL) {
 		g_rmdir(scratch_home);
 		g_rmdir(nowhere);
 	}
 	g_free(scratch_home);
-	return failed == 0 ? 0 : 1;
+	return status;
 }

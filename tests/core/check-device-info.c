@@ -4,6 +4,7 @@
 #include <check.h>
 #include <string.h>
 
+#include "fleet-check-run.h"
 #include "fleet-device-info.h"
 #include "fleet-error.h"
 
@@ -173,8 +174,6 @@ main(void)
 {
 	Suite *s = suite_create("device-info");
 	TCase *tc = tcase_create("parse");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_empty_object);
@@ -184,9 +183,5 @@ main(void)
 	tcase_add_test(tc, test_rejected);
 	tcase_add_test(tc, test_depth_limit_exact);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return fleet_check_run(s);
 }

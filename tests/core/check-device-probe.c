@@ -5,6 +5,7 @@
 #include <check.h>
 #include <string.h>
 
+#include "fleet-check-run.h"
 #include "fleet-device-probe.h"
 #include "fleet-error.h"
 
@@ -240,10 +241,5 @@ device_probe_suite(void)
 int
 main(void)
 {
-	SRunner *runner = srunner_create(device_probe_suite());
-	gint failed;
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? 0 : 1;
+	return fleet_check_run(device_probe_suite());
 }

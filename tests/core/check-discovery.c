@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "fleet-check-run.h"
 #include "fleet-discovery.h"
 #include "fleet-error.h"
 
@@ -898,8 +899,7 @@ main(void)
 	TCase *tc_client = tcase_create("client");
 	g_autofree gchar *nowhere = NULL;
 	g_autofree gchar *sock = NULL;
-	SRunner *sr;
-	int failed;
+	int status;
 
 	/* never the machine's system bus: a socket in a directory that is made and removed
 	 * here, so it cannot exist */
@@ -925,12 +925,8 @@ main(void)
 	tcase_set_timeout(tc_client, 60);
 	suite_add_tcase(s, tc_client);
 
-	sr = srunner_create(s);
 	/* each test in its own process: libdbus reads DBUS_SYSTEM_BUS_ADDRESS only once */
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = fleet_check_run_with(s, 1);
 	g_rmdir(nowhere);
-	return failed == 0 ? 0 : 1;
+	return status;
 }

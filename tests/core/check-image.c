@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "fleet-check-run.h"
 #include "fleet-image.h"
 #include "fleet-test-images.h"
 
@@ -1013,10 +1014,5 @@ image_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(image_suite());
-	int failed;
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return fleet_check_run(image_suite());
 }

@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "fleet-check-run.h"
 #include "fleet-error.h"
 #include "fleet-image.h"
 #include "fleet-log-buffer.h"
@@ -529,8 +530,6 @@ main(void)
 	Suite *s = suite_create("log-hub");
 	TCase *tc = tcase_create("hub");
 	TCase *tc_jobs = tcase_create("jobs");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_buffer_ring);
 	tcase_add_test(tc, test_hub_batches);
@@ -544,9 +543,5 @@ main(void)
 	tcase_set_timeout(tc_jobs, 60);
 	suite_add_tcase(s, tc_jobs);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return fleet_check_run(s);
 }

@@ -5,6 +5,7 @@
 #include <check.h>
 #include <string.h>
 
+#include "fleet-check-run.h"
 #include "fleet-error.h"
 #include "fleet-log-line.h"
 #include "fleet-log-splitter.h"
@@ -663,8 +664,6 @@ main(void)
 	TCase *tc_line = tcase_create("line");
 	TCase *tc_split = tcase_create("splitter");
 	TCase *tc_syslog = tcase_create("syslog");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc_line, test_idf_colored);
 	tcase_add_loop_test(tc_line, test_idf_levels, 0, 17);
@@ -689,9 +688,5 @@ main(void)
 	tcase_add_test(tc_syslog, test_syslog_lines);
 	suite_add_tcase(s, tc_syslog);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return fleet_check_run(s);
 }

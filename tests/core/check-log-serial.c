@@ -14,6 +14,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "fleet-check-run.h"
 #include "fleet-error.h"
 #include "fleet-log-hub.h"
 #include "fleet-log-source-serial.h"
@@ -323,16 +324,10 @@ main(void)
 {
 	Suite *s = suite_create("log-serial");
 	TCase *tc = tcase_create("serial");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_serial_pty);
 	tcase_add_test(tc, test_serial_not_a_tty);
 	tcase_add_test(tc, test_port_list);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return fleet_check_run(s);
 }

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <string.h>
 
+#include "fleet-check-run.h"
 #include "fleet-log-hub.h"
 #include "fleet-log-source-syslog.h"
 #include "fleet-log-source-tcp.h"
@@ -483,8 +484,6 @@ main(void)
 	Suite *s = suite_create("log-sources");
 	TCase *tc_tcp = tcase_create("tcp");
 	TCase *tc_syslog = tcase_create("syslog");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc_tcp, test_tcp_reconnect);
 	tcase_add_test(tc_tcp, test_tcp_refused_then_up);
@@ -494,9 +493,5 @@ main(void)
 	tcase_add_test(tc_syslog, test_syslog_attribution);
 	suite_add_tcase(s, tc_syslog);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return fleet_check_run(s);
 }

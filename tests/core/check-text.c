@@ -4,6 +4,7 @@
 #include <check.h>
 #include <string.h>
 
+#include "fleet-check-run.h"
 #include "fleet-text.h"
 
 typedef struct {
@@ -97,16 +98,10 @@ main(void)
 {
 	Suite *s = suite_create("text");
 	TCase *tc = tcase_create("sanitize");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_sanitize, 0, G_N_ELEMENTS(cases));
 	tcase_add_test(tc, test_sanitize_null);
 	tcase_add_loop_test(tc, test_sanitize_random, 0, 4);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return fleet_check_run(s);
 }

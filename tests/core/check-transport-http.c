@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fleet-check-run.h"
 #include "fleet-curl-multi.h"
 #include "fleet-device-info.h"
 #include "fleet-error.h"
@@ -1204,10 +1205,5 @@ transport_http_suite(void)
 int
 main(void)
 {
-	SRunner *runner = srunner_create(transport_http_suite());
-	int failed;
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? 0 : 1;
+	return fleet_check_run(transport_http_suite());
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fleet-check-run.h"
 #include "ota/ota-errors.h"
 #include "ota/ota-esp-image.h"
 #include "ota/ota-slots.h"
@@ -216,10 +217,5 @@ image_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(image_suite());
-	int failed;
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return fleet_check_run(image_suite());
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fleet-batch-report.h"
+#include "fleet-check-run.h"
 #include "fleet-device-store.h"
 #include "fleet-latency-probe.h"
 #include "fleet-test-images.h"
@@ -289,10 +290,5 @@ ui_model_suite(void)
 int
 main(void)
 {
-	SRunner *runner = srunner_create(ui_model_suite());
-	gint failed;
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? 0 : 1;
+	return fleet_check_run(ui_model_suite());
 }
