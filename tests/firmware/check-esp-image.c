@@ -6,6 +6,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "fleet-check-run.h"
 #include "fleet-test-images.h"
 #include "ota/ota-esp-image.h"
 #include "ota/ota-util.h"
@@ -964,8 +965,6 @@ main(void)
 {
 	Suite *s = suite_create("esp-image");
 	TCase *tc;
-	SRunner *sr;
-	int failed;
 
 	tc = tcase_create("crc");
 	tcase_add_test(tc, test_crc_check_values);
@@ -1002,9 +1001,5 @@ main(void)
 	tcase_add_loop_test(tc, test_reader_open_ended, 0, 6);
 	suite_add_tcase(s, tc);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return fleet_check_run(s);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "esp32-fakes.h"
+#include "fleet-check-run.h"
 #include "fw-flash.h"
 #include "fw-glue.h"
 #include "fw-log.h"
@@ -965,11 +966,7 @@ glue_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(glue_suite());
-	int failed;
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	int status = fleet_check_run(glue_suite());
 	free(csv);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return status;
 }

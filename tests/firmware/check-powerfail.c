@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fleet-check-run.h"
 #include "ota-test-support.h"
 #include "ota/ota-errors.h"
 #include "ota/ota-slots.h"
@@ -375,9 +376,8 @@ powerfail_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
 	int n = 0;
-	int failed;
+	int status;
 	uint64_t total = 0;
 
 	build_images();
@@ -415,11 +415,8 @@ main(void)
 	printf("powerfail: %d configurations, %llu cut points\n", N_CONFIGS,
 	       (unsigned long long)total);
 
-	sr = srunner_create(powerfail_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = fleet_check_run(powerfail_suite());
 	for (int i = 0; i < N_CONFIGS; i++)
 		sim_flash_close(&configs[i].pristine);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return status;
 }

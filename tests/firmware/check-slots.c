@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fleet-check-run.h"
 #include "ota-test-support.h"
 #include "ota/ota-errors.h"
 #include "ota/ota-esp-image.h"
@@ -1494,10 +1495,5 @@ slots_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(slots_suite());
-	int failed;
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return fleet_check_run(slots_suite());
 }
