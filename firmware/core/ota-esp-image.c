@@ -424,6 +424,13 @@ ota_esp_image_has_errors(const struct ota_esp_image *img)
 	return false;
 }
 
+/* ota_get_u16le(), which -Os inlines here: on Xtensa the call costs more than the loads */
+static inline uint16_t
+get_u16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
 static uint32_t
 clamp_u32(size_t v)
 {
@@ -535,7 +542,7 @@ src_u16(struct src *s, size_t off, uint16_t *v)
 	uint8_t b[2];
 	if (!src_read(s, off, b, sizeof(b)))
 		return false;
-	*v = ota_get_u16le(b);
+	*v = get_u16(b);
 	return true;
 }
 
@@ -807,8 +814,8 @@ parse_app_desc(struct src *s, size_t off, struct ota_esp_app_desc *d)
 	ota_copy_field(d->date, p + 96, 16);
 	ota_copy_field(d->idf_ver, p + 112, 32);
 	ota_copy(d->app_elf_sha256, p + 144, 32);
-	d->min_efuse_blk_rev_full = ota_get_u16le(p + 176);
-	d->max_efuse_blk_rev_full = ota_get_u16le(p + 178);
+	d->min_efuse_blk_rev_full = get_u16(p + 176);
+	d->max_efuse_blk_rev_full = get_u16(p + 178);
 	d->mmu_page_size = p[180];
 	d->spi_flash_mode = p[181];
 }
@@ -929,14 +936,15 @@ parse_esp32_layout(struct src *s,
 	size_t len = s->len;
 	uint8_t b23 = hdr[23];
 	const struct ota_esp_segment *seg0 = &w->segs[0];
+	enum ota_finding_code code;
 
 	img->wp_pin = hdr[8];
 	img->spi_pin_drv[0] = hdr[9];
 	img->spi_pin_drv[1] = hdr[10];
 	img->spi_pin_drv[2] = hdr[11];
 	img->min_chip_rev = hdr[14];
-	img->min_chip_rev_full = ota_get_u16le(hdr + 15);
-	img->max_chip_rev_full = ota_get_u16le(hdr + 17);
+	img->min_chip_rev_full = get_u16(hdr + 15);
+	img->max_chip_rev_full = get_u16(hdr + 17);
 	img->hash_appended = b23;
 	copy_walk(img, w);
 
@@ -962,18 +970,16 @@ parse_esp32_layout(struct src *s,
 	check_checksum(img, w);
 
 	img->image_len = w->checksum_offset + 1;
+	code = b23 == 0 ? OTA_F_NO_HASH : OTA_F_HASH_FLAG_INVALID;
 	if (b23 == 1) {
 		img->hash_offset = img->image_len;
 		img->image_len += OTA_SHA256_LEN;
-		if (ota_range_ok(len, img->hash_offset, OTA_SHA256_LEN))
-			img->hash_present = true;
-		else
-			note(img, OTA_F_HASH_MISSING);
-	} else if (b23 == 0) {
-		note(img, OTA_F_NO_HASH);
-	} else {
-		ota_esp_image_add_finding(img, OTA_F_HASH_FLAG_INVALID, b23, 0);
+		img->hash_present = ota_range_ok(len, img->hash_offset, OTA_SHA256_LEN);
+		code = img->hash_present ? OTA_F_LAST : OTA_F_HASH_MISSING;
 	}
+	/* the flag's value is the argument of HASH_FLAG_INVALID (and 0 for NO_HASH) */
+	if (code != OTA_F_LAST)
+		ota_esp_image_add_finding(img, code, code == OTA_F_HASH_MISSING ? 0 : b23, 0);
 
 	/* esp_app_desc_t is the first thing in segment 0 */
 	if (seg0->data_len >= 4) {
@@ -1113,9 +1119,8 @@ check_arduino_crc(struct src *s, size_t payload_len, struct ota_esp_image *img)
 }
 
 static void
-parse_arduino_sketch(struct src *s, struct ota_esp_image *img)
+parse_arduino_sketch(struct src *s, struct ota_esp_image *img, struct walk *w)
 {
-	struct walk w;
 	size_t len = s->len;
 	size_t hdr = OTA_ESP_ARDUINO_APP_OFFSET;
 	uint8_t h[ESP8266_HEADER_LEN];
@@ -1131,24 +1136,24 @@ parse_arduino_sketch(struct src *s, struct ota_esp_image *img)
 		note(img, OTA_F_ARDUINO_APP_BAD);
 		return;
 	}
-	walk_segments(s, hdr + ESP8266_HEADER_LEN, img->segment_count, &w);
-	copy_walk(img, &w);
-	if (!report_walk(img, &w))
+	walk_segments(s, hdr + ESP8266_HEADER_LEN, img->segment_count, w);
+	copy_walk(img, w);
+	if (!report_walk(img, w))
 		return;
 
 	/* elf2bin computes the checksum before it stores the CRC words in .irom0.text */
-	if (w.checksum != w.checksum_stored && ota_range_ok(len, ARDUINO_CRC_LEN_OFFSET, 8)) {
+	if (w->checksum != w->checksum_stored && ota_range_ok(len, ARDUINO_CRC_LEN_OFFSET, 8)) {
 		uint8_t words[8];
 		(void)src_read(s, ARDUINO_CRC_LEN_OFFSET, words, sizeof(words));
 		for (size_t k = 0; k < sizeof(words); k++)
 			crc_bytes ^= words[k];
-		if ((uint8_t)(w.checksum ^ crc_bytes) == w.checksum_stored)
-			img->checksum_computed = w.checksum_stored;
+		if ((uint8_t)(w->checksum ^ crc_bytes) == w->checksum_stored)
+			img->checksum_computed = w->checksum_stored;
 	}
 	if (img->checksum_computed != img->checksum_stored)
 		ota_esp_image_add_finding(img, OTA_F_CHECKSUM_MISMATCH, img->checksum_stored,
 					  img->checksum_computed);
-	img->image_len = w.checksum_offset + 1;
+	img->image_len = w->checksum_offset + 1;
 	check_v1_entry(img);
 
 	if (s->open_ended) {
@@ -1178,7 +1183,10 @@ segments_are_eboot(const struct walk *w)
 
 /* 0xE9 with the 8-byte header: a bare v1 image or the Arduino .bin */
 static void
-parse_esp8266_v1(struct src *s, struct ota_esp_image *img, const struct walk *w)
+parse_esp8266_v1(struct src *s,
+		 struct ota_esp_image *img,
+		 const struct walk *w,
+		 struct walk *sketch_walk)
 {
 	size_t len = s->len;
 	uint8_t sketch_magic = 0;
@@ -1207,7 +1215,7 @@ parse_esp8266_v1(struct src *s, struct ota_esp_image *img, const struct walk *w)
 	    sketch_magic == OTA_ESP_IMAGE_MAGIC) {
 		img->eboot_len = w->checksum_offset + 1;
 		check_checksum(img, w);
-		parse_arduino_sketch(s, img);
+		parse_arduino_sketch(s, img, sketch_walk);
 		return;
 	}
 
@@ -1243,9 +1251,8 @@ parse_esp8266_v1(struct src *s, struct ota_esp_image *img, const struct walk *w)
 
 /* 0xEA: Espressif NONOS SDK "v2" OTA image */
 static void
-parse_esp8266_v2(struct src *s, struct ota_esp_image *img)
+parse_esp8266_v2(struct src *s, struct ota_esp_image *img, struct walk *w)
 {
-	struct walk w;
 	size_t len = s->len;
 	uint8_t h[16];
 	uint8_t h2[ESP8266_HEADER_LEN];
@@ -1294,24 +1301,24 @@ parse_esp8266_v2(struct src *s, struct ota_esp_image *img)
 					  img->segment_count, OTA_ESP_MAX_SEGMENTS - 1);
 		return;
 	}
-	walk_segments(s, hdr2 + ESP8266_HEADER_LEN, img->segment_count, &w);
-	copy_walk(img, &w);
+	walk_segments(s, hdr2 + ESP8266_HEADER_LEN, img->segment_count, w);
+	copy_walk(img, w);
 	/* list the irom segment first, as esptool does (at most 15 were parsed); a segment
 	 * past the end, which the walk records after them, is not listed: this overwrites it */
-	ota_copy(img->segments + 1, w.segs, w.parsed * sizeof(w.segs[0]));
+	ota_copy(img->segments + 1, w->segs, w->parsed * sizeof(w->segs[0]));
 	img->segments[0].load_addr = irom_addr;
 	img->segments[0].data_len = irom_len;
 	img->segments[0].data_offset = 16;
-	img->segments_parsed = (uint8_t)(w.parsed + 1);
-	if (!report_walk(img, &w))
+	img->segments_parsed = (uint8_t)(w->parsed + 1);
+	if (!report_walk(img, w))
 		return;
-	check_checksum(img, &w);
-	img->image_len = w.checksum_offset + 1 + 4;
-	if (!src_u32(s, w.checksum_offset + 1, &crc_stored)) {
+	check_checksum(img, w);
+	img->image_len = w->checksum_offset + 1 + 4;
+	if (!src_u32(s, w->checksum_offset + 1, &crc_stored)) {
 		note(img, OTA_F_CHECKSUM_MISSING);
 		return;
 	}
-	if (!src_stream(s, 0, w.checksum_offset + 1, sink_crc32_le, &crc))
+	if (!src_stream(s, 0, w->checksum_offset + 1, sink_crc32_le, &crc))
 		return;
 	crc = (crc & 0x80000000u) ? crc ^ 0xFFFFFFFFu : crc + 1;
 	if (crc != crc_stored)
@@ -1324,7 +1331,7 @@ parse_esp8266_v2(struct src *s, struct ota_esp_image *img)
 
 /* a whole-flash dump has the partition table at 0x8000; returns the first app's offset */
 static bool
-find_merged_flash(struct src *s, uint32_t *app_offset)
+find_merged_flash(struct src *s, uint32_t *app_offset, struct walk *w)
 {
 	size_t len = s->len;
 	uint16_t magic = 0;
@@ -1339,10 +1346,9 @@ find_merged_flash(struct src *s, uint32_t *app_offset)
 	if (head[0] == OTA_ESP_IMAGE_MAGIC) {
 		/* only a bootloader at 0 (C3, S3, ...) that ends below the table makes a dump;
 		 * an app can hold AA 50 at 0x8000 in its segment data (esp-images.md 2.6.4) */
-		struct walk w;
-		walk_segments(s, ESP32_HEADER_LEN, head[1], &w);
-		if (head[1] == 0 || head[1] > OTA_ESP_MAX_SEGMENTS || !w.complete ||
-		    w.checksum_offset >= MERGED_PARTITION_TABLE_OFFSET)
+		walk_segments(s, ESP32_HEADER_LEN, head[1], w);
+		if (head[1] == 0 || head[1] > OTA_ESP_MAX_SEGMENTS || !w->complete ||
+		    w->checksum_offset >= MERGED_PARTITION_TABLE_OFFSET)
 			return false;
 	}
 	*app_offset = 0;
@@ -1354,7 +1360,7 @@ find_merged_flash(struct src *s, uint32_t *app_offset)
 		if (off >= len || len - off < 2)
 			break;
 		n = len - off < sizeof(e) ? len - off : sizeof(e);
-		if (!src_read(s, off, e, n) || ota_get_u16le(e) != PARTITION_MAGIC)
+		if (!src_read(s, off, e, n) || get_u16(e) != PARTITION_MAGIC)
 			break;
 		/* type app (0), subtype factory (0x00) or ota_0 (0x10) */
 		if (n == sizeof(e) && e[2] == 0 && (e[3] == 0x00 || e[3] == 0x10)) {
@@ -1366,12 +1372,12 @@ find_merged_flash(struct src *s, uint32_t *app_offset)
 }
 
 static void
-parse_e9(struct src *s, struct ota_esp_image *img)
+parse_e9(struct src *s, struct ota_esp_image *img, struct walk *walks)
 {
 	size_t len = s->len;
 	uint8_t hdr[ESP32_HEADER_LEN];
-	struct walk w32;
-	struct walk w8266;
+	struct walk *w32 = &walks[0];
+	struct walk *w8266 = &walks[1];
 	bool esp32_header = false;
 	bool e32_ok = false;
 	bool v1_ok;
@@ -1393,20 +1399,20 @@ parse_e9(struct src *s, struct ota_esp_image *img)
 	img->entry_addr = ota_get_u32le(hdr + 4);
 
 	/* read it both ways (esp-images.md 2.6) */
-	walk_segments(s, ESP8266_HEADER_LEN, hdr[1], &w8266);
-	v1_ok = hdr[1] > 0 && hdr[1] <= OTA_ESP_MAX_SEGMENTS && walk_ok(&w8266);
+	walk_segments(s, ESP8266_HEADER_LEN, hdr[1], w8266);
+	v1_ok = hdr[1] > 0 && hdr[1] <= OTA_ESP_MAX_SEGMENTS && walk_ok(w8266);
 	if (len >= ESP32_HEADER_LEN) {
-		chip_id = ota_get_u16le(hdr + 12);
+		chip_id = get_u16(hdr + 12);
 		esp32_header = hdr[23] <= 1 && ota_chip_from_id(chip_id) != OTA_CHIP_UNKNOWN &&
 			       bytes_are(hdr + 19, 4, 0);
-		walk_segments(s, ESP32_HEADER_LEN, hdr[1], &w32);
-		e32_ok = hdr[1] > 0 && hdr[1] <= OTA_ESP_MAX_SEGMENTS && walk_ok(&w32);
+		walk_segments(s, ESP32_HEADER_LEN, hdr[1], w32);
+		e32_ok = hdr[1] > 0 && hdr[1] <= OTA_ESP_MAX_SEGMENTS && walk_ok(w32);
 	}
 
 	if (v1_ok && esp32_header && e32_ok) {
 		/* both consistent: only ESP8266 addresses make it an ESP8266 v1 image */
-		use_esp32 = !(esp8266_address_score(&w8266, img->entry_addr) > 0 &&
-			      esp8266_address_score(&w32, img->entry_addr) <= 0);
+		use_esp32 = !(esp8266_address_score(w8266, img->entry_addr) > 0 &&
+			      esp8266_address_score(w32, img->entry_addr) <= 0);
 	} else if (v1_ok) {
 		use_esp32 = false;
 	} else {
@@ -1416,7 +1422,8 @@ parse_e9(struct src *s, struct ota_esp_image *img)
 
 	if (!use_esp32) {
 		img->flash_size = flash_size_bytes(OTA_CHIP_ESP8266, img->flash_size_code);
-		parse_esp8266_v1(s, img, &w8266);
+		/* the ESP32 reading is not needed any more: the sketch's walk reuses it */
+		parse_esp8266_v1(s, img, w8266, w32);
 		return;
 	}
 
@@ -1426,7 +1433,7 @@ parse_e9(struct src *s, struct ota_esp_image *img)
 	if (img->chip == OTA_CHIP_UNKNOWN)
 		ota_esp_image_add_finding(img, OTA_F_CHIP_UNKNOWN, chip_id, 0);
 	if (chip_id == 0) {
-		int score = esp8266_address_score(&w32, img->entry_addr);
+		int score = esp8266_address_score(w32, img->entry_addr);
 		if (score > 0) {
 			img->kind = OTA_IMAGE_ESP8266_V3;
 			img->chip = OTA_CHIP_ESP8266;
@@ -1436,7 +1443,7 @@ parse_e9(struct src *s, struct ota_esp_image *img)
 		}
 	}
 	img->flash_size = flash_size_bytes(img->chip, img->flash_size_code);
-	parse_esp32_layout(s, hdr, img, &w32);
+	parse_esp32_layout(s, hdr, img, w32);
 }
 
 bool
@@ -1445,6 +1452,10 @@ ota_esp_image_parse_reader(const struct ota_reader *r, struct ota_esp_image *img
 	struct src s;
 	uint8_t head[2] = {0, 0};
 	uint32_t app_offset = 0;
+	/* every segment walk of one parse, each filled by walk_segments() before use: the
+	 * dump check and the v2 parser take walks[0], an 0xE9 header is read into both and
+	 * the Arduino sketch reuses the ESP32 reading (one frame of walks instead of four) */
+	struct walk walks[2];
 
 	ota_fill(img, 0, sizeof(*img));
 	img->file_len = r != NULL ? r->size : 0;
@@ -1463,15 +1474,15 @@ ota_esp_image_parse_reader(const struct ota_reader *r, struct ota_esp_image *img
 		return true;
 	}
 	/* a slot holding an app is not a dump because of what lies at 0x8000 after it */
-	if (!s.open_ended && find_merged_flash(&s, &app_offset)) {
+	if (!s.open_ended && find_merged_flash(&s, &app_offset, &walks[0])) {
 		img->kind = OTA_IMAGE_MERGED_FLASH;
 		ota_esp_image_add_finding(img, OTA_F_MERGED_FLASH, app_offset, 0);
 		return false;
 	}
 	if (head[0] == OTA_ESP_IMAGE_V2_MAGIC) {
-		parse_esp8266_v2(&s, img);
+		parse_esp8266_v2(&s, img, &walks[0]);
 	} else if (head[0] == OTA_ESP_IMAGE_MAGIC) {
-		parse_e9(&s, img);
+		parse_e9(&s, img, walks);
 	} else {
 		ota_esp_image_add_finding(img, OTA_F_NOT_ESP, head[0], 0);
 	}
