@@ -825,10 +825,10 @@ report_trailing(struct ota_esp_image *img, struct src *s, size_t from, size_t le
 {
 	if (from >= len)
 		return;
-	if (all_bytes_are(s, from, len, 0xFF))
-		ota_esp_image_add_finding(img, OTA_F_TRAILING_PADDING, clamp_u32(len - from), 0);
-	else
-		ota_esp_image_add_finding(img, OTA_F_TRAILING_DATA, clamp_u32(len - from), 0);
+	ota_esp_image_add_finding(img,
+				  all_bytes_are(s, from, len, 0xFF) ? OTA_F_TRAILING_PADDING
+								    : OTA_F_TRAILING_DATA,
+				  clamp_u32(len - from), 0);
 }
 
 /* from the first SIG_BLOCK_HEAD_LEN bytes of a signature block */
@@ -921,7 +921,8 @@ check_mmu_alignment(struct ota_esp_image *img)
 		const struct ota_esp_segment *s = &img->segments[i];
 		bool mapped = in_window(s->load_addr, info->drom_lo, info->drom_hi) ||
 			      in_window(s->load_addr, info->irom_lo, info->irom_hi);
-		if (mapped && (s->data_offset % page) != (s->load_addr % page))
+		/* page is a power of two: the offsets within a page differ */
+		if (mapped && ((s->data_offset ^ s->load_addr) & (page - 1)) != 0)
 			ota_esp_image_add_finding(img, OTA_F_MMU_MISALIGNED, i, s->load_addr);
 	}
 }
@@ -985,10 +986,11 @@ parse_esp32_layout(struct src *s,
 	if (seg0->data_len >= 4) {
 		uint32_t magic = 0;
 		(void)src_u32(s, seg0->data_offset, &magic);
+		code = OTA_F_NO_APP_DESC;
 		if (magic == OTA_ESP_APP_DESC_MAGIC) {
-			if (seg0->data_len < APP_DESC_LEN) {
-				ota_esp_image_add_finding(img, OTA_F_SEGMENT0_SMALL, seg0->data_len, 0);
-			} else {
+			code = OTA_F_SEGMENT0_SMALL;
+			if (seg0->data_len >= APP_DESC_LEN) {
+				code = OTA_F_LAST;
 				img->has_app_desc = true;
 				parse_app_desc(s, seg0->data_offset, &img->app_desc);
 			}
@@ -996,10 +998,12 @@ parse_esp32_layout(struct src *s,
 			   !addr_in(seg0->load_addr, 0x3C000000, 0x3F800000) &&
 			   !addr_in(seg0->load_addr, 0x42000000, 0x43000000)) {
 			img->kind = OTA_IMAGE_ESP32_BOOTLOADER;
-			note(img, OTA_F_BOOTLOADER);
-		} else {
-			note(img, OTA_F_NO_APP_DESC);
+			code = OTA_F_BOOTLOADER;
 		}
+		/* segment 0's length is SEGMENT0_SMALL's argument */
+		if (code != OTA_F_LAST)
+			ota_esp_image_add_finding(
+			    img, code, code == OTA_F_SEGMENT0_SMALL ? seg0->data_len : 0, 0);
 	}
 	if (img->kind == OTA_IMAGE_ESP32_APP)
 		check_mmu_alignment(img);
@@ -1275,7 +1279,8 @@ parse_esp8266_v2(struct src *s, struct ota_esp_image *img, struct walk *w)
 		ota_esp_image_add_finding(img, OTA_F_V2_HEADER_COUNT, h[1], 0);
 	irom_addr = ota_get_u32le(h + 8);
 	irom_len = ota_get_u32le(h + 12);
-	if (!ota_range_ok(len, 16, irom_len) || !ota_range_ok(len, 16 + (size_t)irom_len, 8)) {
+	/* the irom segment and the next header's 8 bytes (len is 16 or more here) */
+	if (len < 24 || irom_len > len - 24) {
 		size_t need = 16 + (size_t)irom_len + 8;
 		ota_esp_image_add_finding(img, OTA_F_SEGMENT_PAST_END, 0,
 					  clamp_u32(need > len ? need - len : 0));
@@ -1383,6 +1388,7 @@ parse_e9(struct src *s, struct ota_esp_image *img, struct walk *walks)
 	bool v1_ok;
 	bool use_esp32;
 	uint16_t chip_id = 0xFFFF;
+	int score32 = 0;
 
 	if (len < ESP8266_HEADER_LEN) {
 		ota_esp_image_add_finding(img, OTA_F_TRUNCATED_HEADER, clamp_u32(len),
@@ -1407,12 +1413,12 @@ parse_e9(struct src *s, struct ota_esp_image *img, struct walk *walks)
 			       bytes_are(hdr + 19, 4, 0);
 		walk_segments(s, ESP32_HEADER_LEN, hdr[1], w32);
 		e32_ok = hdr[1] > 0 && hdr[1] <= OTA_ESP_MAX_SEGMENTS && walk_ok(w32);
+		score32 = esp8266_address_score(w32, img->entry_addr);
 	}
 
 	if (v1_ok && esp32_header && e32_ok) {
 		/* both consistent: only ESP8266 addresses make it an ESP8266 v1 image */
-		use_esp32 = !(esp8266_address_score(w8266, img->entry_addr) > 0 &&
-			      esp8266_address_score(w32, img->entry_addr) <= 0);
+		use_esp32 = !(esp8266_address_score(w8266, img->entry_addr) > 0 && score32 <= 0);
 	} else if (v1_ok) {
 		use_esp32 = false;
 	} else {
@@ -1433,7 +1439,7 @@ parse_e9(struct src *s, struct ota_esp_image *img, struct walk *walks)
 	if (img->chip == OTA_CHIP_UNKNOWN)
 		ota_esp_image_add_finding(img, OTA_F_CHIP_UNKNOWN, chip_id, 0);
 	if (chip_id == 0) {
-		int score = esp8266_address_score(w32, img->entry_addr);
+		int score = score32;
 		if (score > 0) {
 			img->kind = OTA_IMAGE_ESP8266_V3;
 			img->chip = OTA_CHIP_ESP8266;
