@@ -14,7 +14,7 @@ ota_http_match(const char *a, size_t an, const char *b, unsigned how)
 	return (how & OTA_HTTP_CI) != 0 ? ota_equal_ci(a, b, bn) : ota_compare(a, b, bn) == 0;
 }
 
-bool
+OTA_NOINLINE bool
 ota_http_is_ws(char c)
 {
 	return c == ' ' || c == '\t';
@@ -128,8 +128,10 @@ ota_http_parse_request_line(struct ota_http_conn *c)
 	tn = (size_t)sp2;
 	ver = target + tn + 1;
 	vn = n - (size_t)sp1 - 1 - tn - 1;
-	if (vn != 8 || ota_compare(ver, "HTTP/1.", 7) != 0 || ver[7] < '0' || ver[7] > '9')
-		return ota_http_match(ver, vn, "HTTP/", OTA_HTTP_PREFIX) ? 505 : 400;
+	if (!ota_http_match(ver, vn, "HTTP/", OTA_HTTP_PREFIX))
+		return 400;
+	if (vn != 8 || ver[5] != '1' || ver[6] != '.' || ver[7] < '0' || ver[7] > '9')
+		return 505;
 	c->minor = (uint8_t)(ver[7] - '0');
 	c->keep_alive = c->minor > 0;
 	c->method = (uint8_t)parse_method(s, (size_t)sp1);
@@ -165,51 +167,77 @@ parse_u32(const char *s, size_t n, uint32_t *out)
 	return true;
 }
 
+/*
+ * The parameter @name of the list @s, "name=value" or name="value", where @name first
+ * starts an item. Items end at @sep. A Digest header (@sep ',') has a name at the start,
+ * after ',' or after a space or tab; a Content-Type (@sep ';') only after ';' and any
+ * spaces. A quoted value runs to the next '"' (without one the parameter is missing); a
+ * plain one to @sep, without its trailing spaces, and in a Digest header without its
+ * leading ones either.
+ */
+static bool
+list_param(const char *s, size_t n, const char *name, char sep, const char **val, size_t *vlen)
+{
+	size_t nl = ota_strnlen(name, 32);
+	bool item = true; /* an item may start at i */
+	for (size_t i = 0; i + nl < n; i++) {
+		size_t j;
+		char end = sep;
+		const char *v;
+		size_t vn;
+		long e;
+		if (i > 0)
+			item =
+			    s[i - 1] == sep || (ota_http_is_ws(s[i - 1]) && (sep == ',' || item));
+		if (!item || !ota_equal_ci(s + i, name, nl) || s[i + nl] != '=')
+			continue;
+		j = i + nl + 1;
+		if (j < n && s[j] == '"')
+			end = s[j++];
+		v = s + j;
+		e = ota_http_index_of(v, n - j, end);
+		if (e < 0 && end == '"')
+			return false;
+		vn = e < 0 ? n - j : (size_t)e;
+		if (end == sep) {
+			const char *from = v;
+			ota_http_trim(&v, &vn);
+			if (sep == ';' && vn != 0) {
+				vn += (size_t)(v - from);
+				v = from;
+			}
+		}
+		*val = v;
+		*vlen = vn;
+		return true;
+	}
+	return false;
+}
+
 /* the boundary parameter of a multipart Content-Type, quoted or not */
 static void
 parse_boundary(struct ota_http_conn *c, const char *v, size_t n)
 {
-	size_t i = 0;
+	const char *b;
+	size_t bn;
 	c->boundary_len = 0;
-	while (i < n) {
-		const char *p;
-		size_t pn;
-		size_t end = i;
-		while (end < n && v[end] != ';')
-			end++;
-		p = v + i;
-		pn = end - i;
-		ota_http_trim(&p, &pn);
-		if (ota_http_match(p, pn, "boundary=", OTA_HTTP_PREFIX | OTA_HTTP_CI)) {
-			const char *b = p + 9;
-			size_t bn = pn - 9;
-			if (bn > 0 && b[0] == '"') {
-				/* a quoted boundary may hold ';': look for the quote in the rest */
-				long qe = ota_http_index_of(v + (b + 1 - v),
-							    n - (size_t)(b + 1 - v), '"');
-				if (qe < 0)
-					return;
-				b = b + 1;
-				bn = (size_t)qe;
-			}
-			if (bn == 0 || bn > OTA_HTTP_BOUNDARY_MAX)
-				return;
-			for (size_t k = 0; k < bn; k++) {
-				if (b[k] == '\r' || b[k] == '\n' || b[k] == '\0')
-					return;
-			}
-			ota_copy(c->delim, "\r\n--", 4);
-			ota_copy(c->delim + 4, b, bn);
-			c->boundary_len = (uint8_t)bn;
+	if (!list_param(v, n, "boundary", ';', &b, &bn) || bn == 0 || bn > OTA_HTTP_BOUNDARY_MAX)
+		return;
+	for (size_t k = 0; k < bn; k++) {
+		if (b[k] == '\r' || b[k] == '\n' || b[k] == '\0')
 			return;
-		}
-		i = end + 1;
 	}
+	ota_copy(c->delim, "\r\n--", 4);
+	ota_copy(c->delim + 4, b, bn);
+	c->boundary_len = (uint8_t)bn;
 }
 
 /* the headers looked at, in the order of enum header */
 static const char header_names[] = "Content-Length\0Content-Type\0Authorization\0Connection\0"
 				   "Transfer-Encoding\0Expect\0X-MD5\0";
+
+/* the Content-Type prefixes known, in the order of enum ctype from CT_MULTIPART */
+static const char ctype_names[] = "multipart/\0application/octet-stream\0";
 
 enum header {
 	H_CONTENT_LENGTH,
@@ -251,17 +279,17 @@ ota_http_parse_header(struct ota_http_conn *c)
 		c->has_length = true;
 		c->content_length = len;
 		break;
-	case H_CONTENT_TYPE:
-		if (ota_http_match(v, vn, "multipart/", OTA_HTTP_PREFIX | OTA_HTTP_CI)) {
-			c->ctype = CT_MULTIPART;
+	case H_CONTENT_TYPE: {
+		/* the types known by their prefix, in the order of enum ctype; others CT_OTHER */
+		unsigned t = CT_MULTIPART;
+		while ((name = ota_string_at(ctype_names, t - CT_MULTIPART)) != 0 &&
+		       !ota_http_match(v, vn, name, OTA_HTTP_PREFIX | OTA_HTTP_CI))
+			t++;
+		c->ctype = (uint8_t)t;
+		if (t == CT_MULTIPART)
 			parse_boundary(c, v, vn);
-		} else if (ota_http_match(v, vn, "application/octet-stream",
-					  OTA_HTTP_PREFIX | OTA_HTTP_CI)) {
-			c->ctype = CT_OCTET;
-		} else {
-			c->ctype = CT_OTHER;
-		}
 		break;
+	}
 	case H_AUTHORIZATION:
 		c->auth_len = 0;
 		if (vn <= OTA_HTTP_AUTH_MAX) {
@@ -314,36 +342,6 @@ ota_http_parse_disposition(struct ota_http_conn *c)
 		c->part_is_file = true;
 	}
 	c->part_is_fs = ota_http_match(arg, name_n, "filesystem", OTA_HTTP_SAME);
-}
-
-/* a Digest parameter: name=value or name="value", at the start or after ' ' or ',' */
-static bool
-digest_param(const char *s, size_t n, const char *name, const char **val, size_t *vlen)
-{
-	size_t nl = ota_strnlen(name, 32);
-	for (size_t i = 0; i + nl < n; i++) {
-		size_t j;
-		if (i > 0 && s[i - 1] != ' ' && s[i - 1] != ',' && s[i - 1] != '\t')
-			continue;
-		if (!ota_equal_ci(s + i, name, nl) || s[i + nl] != '=')
-			continue;
-		j = i + nl + 1;
-		if (j < n && s[j] == '"') {
-			long q = ota_http_index_of(s + j + 1, n - j - 1, '"');
-			if (q < 0)
-				return false;
-			*val = s + j + 1;
-			*vlen = (size_t)q;
-			return true;
-		}
-		*val = s + j;
-		*vlen = 0;
-		while (j + *vlen < n && s[j + *vlen] != ',')
-			(*vlen)++;
-		ota_http_trim(val, vlen);
-		return true;
-	}
-	return false;
 }
 
 /* the Digest parameters looked at, in the order of enum digest_param */
@@ -427,15 +425,16 @@ ota_http_check_digest(const struct ota_http_server *srv, const struct ota_http_c
 		return false; /* no Digest challenge was issued: nothing to answer */
 	for (unsigned i = 0; i < DP_COUNT; i++) {
 		struct ota_auth_part *p = &v[digest_part_of[i]];
-		const char *val;
-		size_t vlen;
-		bool found = digest_param(s, n, ota_string_at(digest_names, i), &val, &vlen);
-		if (!found && i <= DP_REQUIRED)
+		/* list_param() leaves these alone when the parameter is missing */
+		const char *val = "";
+		size_t vlen = 0;
+		if (!list_param(s, n, ota_string_at(digest_names, i), ',', &val, &vlen) &&
+		    i <= DP_REQUIRED)
 			return false;
-		p->data = found ? val : "";
-		p->len = found ? vlen : 0;
+		p->data = val;
+		p->len = vlen;
 	}
-	if (!param_is(&v[P_USER], srv->username) || v[P_REALM].len == 0 || v[P_URI].len == 0 ||
+	if (!param_is(&v[P_USER], srv->username) || v[P_URI].len == 0 ||
 	    !param_is(&v[P_OPAQUE], srv->challenge_hex[OTA_HTTP_OPAQUE]) || !param_is(&v[P_NONCE], srv->challenge_hex[OTA_HTTP_NONCE]) ||
 	    !param_is(&v[P_REALM], OTA_HTTP_REALM))
 		return false;

@@ -77,7 +77,7 @@ request_reset(struct ota_http_conn *c)
 }
 
 /* @c no longer runs the update */
-static void
+static OTA_NOINLINE void
 upd_release(struct ota_http_server *srv, struct ota_http_conn *c)
 {
 	c->owns_update = false;
@@ -179,6 +179,7 @@ static const char cors_headers[] = "Access-Control-Allow-Headers: *\r\n"
 	}
 
 enum reply {
+	R_NONE, /* nothing to send (yet) */
 	R_400,
 	R_408,
 	R_414,
@@ -205,6 +206,7 @@ enum reply {
 };
 
 static const uint8_t replies[][2] = {
+    {0, 0},
     ERROR_REPLY(S_400, S_400),
     ERROR_REPLY(S_408, S_408),
     ERROR_REPLY(S_414, S_414),
@@ -263,6 +265,8 @@ reply(struct ota_http_server *srv, struct ota_http_conn *c, enum reply what, siz
 	    c->keep_alive && (d0 & CLOSE) == 0 && !c->chunked && c->body_read >= c->content_length;
 	bool close = !keep || (d0 & KEEP_CLOSE) != 0;
 
+	if (what == R_NONE)
+		return;
 	if ((d1 & 31) != B_BUF) {
 		body = ota_string_at(texts, d1 & 31);
 		body_len = ota_strnlen(body, OUT_MAX);
@@ -313,7 +317,7 @@ reply(struct ota_http_server *srv, struct ota_http_conn *c, enum reply what, siz
 	c->deadline_ms = srv->now_ms + srv->keepalive_ms;
 }
 
-/* a response with a static body, or none */
+/* a response with a static body (or none), or nothing at all for R_NONE */
 static void
 reply_static(struct ota_http_server *srv, struct ota_http_conn *c, enum reply what)
 {
@@ -365,10 +369,9 @@ upd_begin(struct ota_http_server *srv, struct ota_http_conn *c, uint32_t size, i
 		upd_fail(srv, c, err);
 		return false;
 	}
+	/* upload_len is 0 while no update runs, uploaded since request_reset(): one per request */
 	srv->update_owner = c->slot;
-	srv->upload_len = 0;
 	c->owns_update = true;
-	c->uploaded = 0;
 	if (srv->ops.event != 0)
 		srv->ops.event(srv->ops.user, OTA_HTTP_EV_UPDATE_START, conn_id(c), (uint32_t)cmd,
 			       size);
@@ -391,7 +394,7 @@ upd_write(struct ota_http_server *srv, struct ota_http_conn *c, const uint8_t *d
 	emit(srv, OTA_HTTP_EV_UPDATE_PROGRESS, c, c->uploaded);
 }
 
-static void
+static OTA_NOINLINE void
 upd_flush(struct ota_http_server *srv, struct ota_http_conn *c)
 {
 	uint16_t n = srv->upload_len;
@@ -463,61 +466,44 @@ send_continue(struct ota_http_server *srv, struct ota_http_conn *c)
 	return raw_send(srv, c, cont, sizeof(cont) - 1);
 }
 
-static void
+/* the POST handler once the headers are in: the response to send, or R_NONE */
+static enum reply
 start_post(struct ota_http_server *srv, struct ota_http_conn *c)
 {
-	if (c->chunked) {
-		reply_static(srv, c, R_CHUNKED);
-		return;
-	}
-	if (c->md5_bad) {
-		reply_static(srv, c, R_MD5);
-		return;
-	}
+	uint8_t state = CS_MULTIPART;
+	if (c->chunked)
+		return R_CHUNKED;
+	if (c->md5_bad)
+		return R_MD5;
 	c->authenticated = authenticate(srv, c);
 	if (c->ctype == CT_MULTIPART) {
-		if (c->boundary_len == 0) {
-			reply_static(srv, c, R_BOUNDARY);
-			return;
-		}
-		if (c->expect_continue && !c->authenticated) {
-			reply_static(srv, c, R_401_CORS_CLOSE);
-			return;
-		}
-		if (!send_continue(srv, c))
-			return;
-		c->state = CS_MULTIPART;
-		c->mp_state = MP_PREAMBLE;
-		c->deadline_ms = srv->now_ms + srv->body_timeout_ms;
-		if (c->has_length && c->content_length == 0)
-			reply_static(srv, c, R_TRUNCATED);
-		return;
-	}
-	if (c->ctype == CT_OCTET) {
-		if (!c->has_length) {
-			reply_static(srv, c, R_LENGTH);
-			return;
-		}
-		if (!c->authenticated) {
-			reply_static(srv, c, R_401_CORS_CLOSE);
-			return;
-		}
-		if (c->content_length == 0) {
+		if (c->boundary_len == 0)
+			return R_BOUNDARY;
+		if (c->expect_continue && !c->authenticated)
+			return R_401_CORS_CLOSE;
+	} else if (c->ctype == CT_OCTET) {
+		if (!c->has_length)
+			return R_LENGTH;
+		if (!c->authenticated)
+			return R_401_CORS_CLOSE;
+		if (c->content_length == 0)
 			upd_fail(srv, c, OTA_UPDATE_ERR_SIZE);
+		if (c->content_length == 0 ||
+		    !upd_begin(srv, c, c->content_length, OTA_CMD_FLASH)) {
 			reply_upload(srv, c);
-			return;
+			return R_NONE;
 		}
-		if (!upd_begin(srv, c, c->content_length, OTA_CMD_FLASH)) {
-			reply_upload(srv, c);
-			return;
-		}
-		if (!send_continue(srv, c))
-			return;
-		c->state = CS_RAW;
-		c->deadline_ms = srv->now_ms + srv->body_timeout_ms;
-		return;
+		state = CS_RAW;
+	} else {
+		return R_CTYPE;
 	}
-	reply_static(srv, c, R_CTYPE);
+	if (!send_continue(srv, c))
+		return R_NONE;
+	/* mp_state is MP_PREAMBLE already: request_reset() zeroed it */
+	c->state = state;
+	c->deadline_ms = srv->now_ms + srv->body_timeout_ms;
+	/* an empty multipart body (a raw one of 0 bytes was answered above) */
+	return c->has_length && c->content_length == 0 ? R_TRUNCATED : R_NONE;
 }
 
 /* the upload page into @out (OTA_HTTP_INFO_MAX bytes); returns its length */
@@ -526,57 +512,50 @@ form_page(char *out)
 {
 	static const char labels[2][11] = {"Firmware", "FileSystem"};
 	static const char names[2][11] = {"firmware", "filesystem"};
-	size_t n = ota_format(out, OTA_HTTP_INFO_MAX, PAGE_HEAD);
+	size_t n = 0;
+	/* the page's head comes before the first form, its tail after the second */
 	for (int i = 0; i < 2; i++)
-		n += ota_format(out + n, OTA_HTTP_INFO_MAX - n, PAGE_FORM, labels[i], names[i],
-				labels[i]);
-	return n + ota_format(out + n, OTA_HTTP_INFO_MAX - n, PAGE_TAIL);
+		n += ota_format(out + n, OTA_HTTP_INFO_MAX - n, "%s" PAGE_FORM "%s",
+				i == 0 ? PAGE_HEAD : "", labels[i], names[i], labels[i],
+				i == 0 ? "" : PAGE_TAIL);
+	return n;
 }
 
-/* all headers are in: route the request */
-static void
+/* all headers are in: route the request; returns the response still to send, or R_NONE */
+static enum reply
 dispatch(struct ota_http_server *srv, struct ota_http_conn *c)
 {
 	size_t pn;
-	if (c->bad) {
-		reply_static(srv, c, R_400);
-		return;
-	}
-	if (c->path_over) {
-		reply_static(srv, c, R_414);
-		return;
-	}
+	if (c->bad)
+		return R_400;
+	if (c->path_over)
+		return R_414;
 	pn = ota_strnlen(c->path, sizeof(c->path));
 	if (ota_http_match(c->path, pn, srv->path, OTA_HTTP_SAME)) {
 		switch (c->method) {
 		case M_GET:
-			if (!authenticate(srv, c)) {
-				reply_static(srv, c, R_401);
-				return;
-			}
+			if (!authenticate(srv, c))
+				return R_401;
 			reply(srv, c, R_FORM, form_page(srv->body));
-			return;
+			return R_NONE;
 		case M_OPTIONS:
-			reply_static(srv, c, R_OPTIONS);
-			return;
+			return R_OPTIONS;
 		case M_POST:
-			start_post(srv, c);
-			return;
+			return start_post(srv, c);
 		default:
 			break;
 		}
 	} else if (c->method == M_GET && ota_http_match(c->path, pn, INFO_PATH, OTA_HTTP_SAME) &&
 		   srv->ops.info_json != 0) {
 		int n = srv->ops.info_json(srv->ops.user, srv->body, sizeof(srv->body));
-		if (n < 0 || (size_t)n >= sizeof(srv->body)) {
-			reply_static(srv, c, R_500);
-			return;
-		}
+		if (n < 0 || (size_t)n >= sizeof(srv->body))
+			return R_500;
 		reply(srv, c, R_INFO, (size_t)n);
-		return;
+		return R_NONE;
 	}
 	reply(srv, c, R_NOT_FOUND,
 	      ota_format(srv->body, sizeof(srv->body), "Not found: %s", c->path));
+	return R_NONE;
 }
 
 /*
@@ -606,23 +585,21 @@ line_byte(struct ota_http_conn *c, uint8_t b)
 	return false;
 }
 
-/* one byte of the request line or the headers */
-static void
+/* one byte of the request line or the headers; returns the response to send, or R_NONE */
+static enum reply
 header_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 {
 	if (!c->started) {
 		c->started = true;
 		c->deadline_ms = srv->now_ms + srv->header_timeout_ms;
 	}
-	if (++c->header_bytes > OTA_HTTP_HEADER_BYTES_MAX) {
-		reply_static(srv, c, R_431);
-		return;
-	}
+	if (++c->header_bytes > OTA_HTTP_HEADER_BYTES_MAX)
+		return R_431;
 	if (!line_byte(c, b)) {
 		/* do not wait for the end of a line that is too long already */
 		if (c->line_over)
-			reply_static(srv, c, c->state == CS_REQLINE ? R_414 : R_431);
-		return;
+			return c->state == CS_REQLINE ? R_414 : R_431;
+		return R_NONE;
 	}
 	if (c->state == CS_REQLINE) {
 		unsigned status;
@@ -630,30 +607,25 @@ header_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 			/* empty lines before a request are ignored (RFC 7230 §3.5) */
 			c->header_bytes = 0;
 			c->started = false;
-			return;
+			return R_NONE;
 		}
 		status = ota_http_parse_request_line(c);
-		if (status != 0) {
-			reply_static(srv, c, status == 505 ? R_505 : R_400);
-			return;
-		}
+		if (status != 0)
+			return status == 505 ? R_505 : R_400;
 		c->state = CS_HEADERS;
-		return;
+		return R_NONE;
 	}
-	if (c->line_len == 0) {
-		dispatch(srv, c);
-		return;
-	}
-	if (++c->n_headers > OTA_HTTP_MAX_HEADERS) {
-		reply_static(srv, c, R_431);
-		return;
-	}
+	if (c->line_len == 0)
+		return dispatch(srv, c);
+	if (++c->n_headers > OTA_HTTP_MAX_HEADERS)
+		return R_431;
 	ota_http_parse_header(c);
+	return R_NONE;
 }
 
 /* ---- multipart ---- */
 
-/* "--boundary" at the start of the line; *rest gets what follows */
+/* "--boundary" at the start of the line; *rest gets what follows, without spaces around */
 static bool
 boundary_line(const struct ota_http_conn *c, const char **rest, size_t *rest_n)
 {
@@ -662,17 +634,24 @@ boundary_line(const struct ota_http_conn *c, const char **rest, size_t *rest_n)
 		return false;
 	*rest = c->line + n;
 	*rest_n = c->line_len - n;
+	ota_http_trim(rest, rest_n);
 	return true;
 }
 
+/* file data of the image part into the upload buffer, which goes to the sink when full */
 static void
-file_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
+file_data(struct ota_http_server *srv, struct ota_http_conn *c, const uint8_t *data, size_t n)
 {
-	if (!c->part_writes || !c->owns_update)
-		return;
-	srv->upload_buf[srv->upload_len++] = b;
-	if (srv->upload_len == OTA_HTTP_UPLOAD_BUF)
-		upd_flush(srv, c);
+	size_t done = 0;
+	while (done < n && c->part_writes && c->owns_update) {
+		size_t room = OTA_HTTP_UPLOAD_BUF - srv->upload_len;
+		size_t take = n - done < room ? n - done : room;
+		ota_copy(srv->upload_buf + srv->upload_len, data + done, take);
+		srv->upload_len = (uint16_t)(srv->upload_len + take);
+		done += take;
+		if (srv->upload_len == OTA_HTTP_UPLOAD_BUF)
+			upd_flush(srv, c);
+	}
 }
 
 /* the next part's headers follow, or (after "--") the epilogue */
@@ -705,74 +684,63 @@ part_body_start(struct ota_http_server *srv, struct ota_http_conn *c)
 	}
 }
 
-static void
+/* one body byte outside the fast path; returns the response to send, or R_NONE */
+static enum reply
 mp_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 {
 	const char *rest;
 	size_t rest_n;
 
 	if (c->mp_state == MP_FILE) {
-		if (b == (uint8_t)c->delim[c->mp_match]) {
-			if (++c->mp_match == 4u + c->boundary_len) {
-				c->mp_match = 0;
-				if (c->part_writes) {
-					upd_end(srv, c);
-					c->part_writes = false;
-				}
-				c->mp_state = MP_AFTER_DELIM;
+		if (b != (uint8_t)c->delim[c->mp_match]) {
+			/* what matched so far was data after all; CR may start it again */
+			file_data(srv, c, (const uint8_t *)c->delim, c->mp_match);
+			c->mp_match = 0;
+			if (b != '\r') {
+				file_data(srv, c, &b, 1);
+				return R_NONE;
 			}
-			return;
 		}
-		/* what matched so far was data after all; CR may start the delimiter again */
-		for (uint16_t i = 0; i < c->mp_match; i++)
-			file_byte(srv, c, (uint8_t)c->delim[i]);
-		c->mp_match = b == '\r';
-		if (b != '\r')
-			file_byte(srv, c, b);
-		return;
+		if (++c->mp_match == 4u + c->boundary_len) {
+			c->mp_match = 0;
+			if (c->part_writes) {
+				upd_end(srv, c);
+				c->part_writes = false;
+			}
+			c->mp_state = MP_AFTER_DELIM;
+		}
+		return R_NONE;
 	}
 	if (c->mp_state == MP_EPILOGUE)
-		return;
+		return R_NONE;
 	/* the other states read lines */
 	if (!line_byte(c, b)) {
 		if (c->line_over && c->mp_state <= MP_PART_HEADERS)
-			reply_static(srv, c,
-				     c->mp_state == MP_PREAMBLE ? R_NO_START : R_PART_HEADERS);
-		return;
+			return c->mp_state == MP_PREAMBLE ? R_NO_START : R_PART_HEADERS;
+		return R_NONE;
 	}
+	/* a line too long was answered above when it began to overflow in these two states */
 	switch (c->mp_state) {
 	case MP_PREAMBLE:
-		if (c->line_len == 0 && !c->line_over) {
+		if (c->line_len == 0) {
 			/* the stock reader skips up to two empty lines */
-			if (++c->mp_empty > 2)
-				reply_static(srv, c, R_NO_START);
-			return;
+			return ++c->mp_empty > 2 ? R_NO_START : R_NONE;
 		}
-		if (!c->line_over && boundary_line(c, &rest, &rest_n)) {
-			ota_http_trim(&rest, &rest_n);
-			if (rest_n == 0) {
-				part_next(c, false);
-				return;
-			}
-		}
-		reply_static(srv, c, R_NO_START);
-		return;
+		if (!boundary_line(c, &rest, &rest_n) || rest_n != 0)
+			return R_NO_START;
+		break; /* the first part's headers follow */
 	case MP_PART_HEADERS:
-		if (c->line_over || ++c->mp_headers > OTA_HTTP_PART_HEADERS_MAX) {
-			reply_static(srv, c, R_PART_HEADERS);
-			return;
-		}
+		if (++c->mp_headers > OTA_HTTP_PART_HEADERS_MAX)
+			return R_PART_HEADERS;
 		if (c->line_len == 0)
 			part_body_start(srv, c);
-		else if (c->line_len > 19 &&
-			 ota_http_match(c->line, c->line_len, "Content-Disposition",
+		else if (ota_http_match(c->line, c->line_len, "Content-Disposition",
 					OTA_HTTP_PREFIX | OTA_HTTP_CI))
 			ota_http_parse_disposition(c);
-		return;
+		return R_NONE;
 	case MP_TEXT:
 		if (!boundary_line(c, &rest, &rest_n))
-			return;
-		ota_http_trim(&rest, &rest_n);
+			return R_NONE;
 		break;
 	default: /* MP_AFTER_DELIM: the rest of the delimiter's line */
 		rest = c->line;
@@ -781,6 +749,7 @@ mp_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 	}
 	/* "--" after the boundary closes the body */
 	part_next(c, rest_n >= 2 && rest[0] == '-' && rest[1] == '-');
+	return R_NONE;
 }
 
 /* file data up to the next CR, straight into the upload buffer */
@@ -790,39 +759,11 @@ mp_fast(struct ota_http_server *srv, struct ota_http_conn *c, const uint8_t *dat
 	size_t n = 0;
 	while (n < len && data[n] != '\r')
 		n++;
-	if (c->part_writes && c->owns_update) {
-		size_t done = 0;
-		while (done < n) {
-			size_t room = OTA_HTTP_UPLOAD_BUF - srv->upload_len;
-			size_t take = n - done < room ? n - done : room;
-			ota_copy(srv->upload_buf + srv->upload_len, data + done, take);
-			srv->upload_len = (uint16_t)(srv->upload_len + take);
-			done += take;
-			if (srv->upload_len == OTA_HTTP_UPLOAD_BUF) {
-				upd_flush(srv, c);
-				if (!c->owns_update)
-					break;
-			}
-		}
-	}
+	file_data(srv, c, data, n);
 	return n;
 }
 
 /* ---- entry points ---- */
-
-/* @s (NULL: @dflt) into @dst, when it is shorter than @size */
-static bool
-copy_config_string(char *dst, size_t size, const char *s, const char *dflt)
-{
-	size_t n;
-	if (s == 0)
-		s = dflt;
-	n = ota_strnlen(s, size);
-	if (n >= size)
-		return false;
-	ota_copy(dst, s, n);
-	return true;
-}
 
 int
 ota_http_init(struct ota_http_server *srv, const struct ota_http_config *cfg)
@@ -836,11 +777,24 @@ ota_http_init(struct ota_http_server *srv, const struct ota_http_config *cfg)
 	if (!ota_sink_valid(cfg->sink) || cfg->ops.send == 0 || cfg->ops.close == 0 ||
 	    !ota_hash_ops_valid(cfg->image_hash))
 		return OTA_E_BAD_ARGS;
-	if (!copy_config_string(srv->path, sizeof(srv->path), cfg->path, DEFAULT_PATH) ||
-	    srv->path[0] != '/' ||
-	    !copy_config_string(srv->username, sizeof(srv->username), cfg->username, "") ||
-	    !copy_config_string(srv->password, sizeof(srv->password), cfg->password, ""))
-		return OTA_E_BAD_ARGS;
+	for (unsigned k = 0; k < 3; k++) {
+		/* path (which must start with '/'), username, password */
+		static const uint16_t at[3] = {offsetof(struct ota_http_server, path),
+					       offsetof(struct ota_http_server, username),
+					       offsetof(struct ota_http_server, password)};
+		const char *given[3] = {cfg->path != 0 ? cfg->path : DEFAULT_PATH, cfg->username,
+					cfg->password};
+		char *dst = (char *)srv + at[k];
+		size_t size = k == 0 ? sizeof(srv->path) : sizeof(srv->username);
+		const char *v = given[k] != 0 ? given[k] : ""; /* NULL: no credentials */
+		size_t n = ota_strnlen(v, size);
+		/* each must fit with its NUL (srv is zeroed) */
+		if (n >= size)
+			return OTA_E_BAD_ARGS;
+		ota_copy(dst, v, n);
+		if (k == 0 && dst[0] != '/')
+			return OTA_E_BAD_ARGS;
+	}
 	srv->auth_required = srv->username[0] != '\0' && srv->password[0] != '\0';
 	if (cfg->challenge != OTA_HTTP_CHALLENGE_BASIC &&
 	    cfg->challenge != OTA_HTTP_CHALLENGE_DIGEST)
@@ -871,8 +825,7 @@ ota_http_accept(struct ota_http_server *srv, uint32_t now_ms)
 		if (c->used)
 			continue;
 		c->gen = (uint16_t)((c->gen + 1u) & GEN_MASK);
-		c->used = true;
-		c->owns_update = false;
+		c->used = true; /* owns_update is false: conn_free() ended any update */
 		request_reset(c);
 		c->deadline_ms = now_ms + srv->header_timeout_ms;
 		return conn_id(c);
@@ -880,17 +833,15 @@ ota_http_accept(struct ota_http_server *srv, uint32_t now_ms)
 	return OTA_E_BUSY;
 }
 
-/* body bytes of a multipart request; returns how many were used */
+/* body bytes of a multipart request, @left > 0 of them; returns how many were used */
 static size_t
 multipart_data(struct ota_http_server *srv,
 	       struct ota_http_conn *c,
 	       const uint8_t *data,
 	       size_t left)
 {
+	enum reply r = R_NONE;
 	size_t n;
-	if (c->has_length && left > c->content_length - c->body_read)
-		left = c->content_length - c->body_read;
-	c->deadline_ms = srv->now_ms + srv->body_timeout_ms;
 	if (c->mp_state == MP_FILE && c->mp_match == 0 && data[0] != '\r') {
 		n = mp_fast(srv, c, data, left);
 		c->body_read += (uint32_t)n;
@@ -901,37 +852,34 @@ multipart_data(struct ota_http_server *srv,
 		/* counted before it is handled: a response may follow from it */
 		n = 1;
 		c->body_read++;
-		mp_byte(srv, c, data[0]);
+		r = mp_byte(srv, c, data[0]);
 	}
-	if (!c->used || c->state != CS_MULTIPART)
-		return n;
-	/* the body is complete (or the form ended without a length) */
-	if (c->has_length ? c->body_read == c->content_length : c->mp_state == MP_EPILOGUE) {
-		if (c->mp_state != MP_EPILOGUE)
-			reply_static(srv, c, R_TRUNCATED);
-		else
+	/* the body is complete (or the form ended without a length), unless answered already */
+	if (r == R_NONE &&
+	    (c->has_length ? c->body_read == c->content_length : c->mp_state == MP_EPILOGUE)) {
+		if (c->mp_state == MP_EPILOGUE) {
 			reply_upload(srv, c);
+			return n;
+		}
+		r = R_TRUNCATED;
 	}
+	reply_static(srv, c, r);
 	return n;
 }
 
-/* body bytes of a raw (application/octet-stream) upload */
-static size_t
+/* body bytes of a raw (application/octet-stream) upload, all of them used */
+static void
 raw_data(struct ota_http_server *srv, struct ota_http_conn *c, const uint8_t *data, size_t n)
 {
-	if (n > c->content_length - c->body_read)
-		n = c->content_length - c->body_read;
-	c->deadline_ms = srv->now_ms + srv->body_timeout_ms;
 	upd_write(srv, c, data, n);
 	c->body_read += (uint32_t)n;
-	if (c->upd_error != 0) {
-		/* our own extension: say so at once rather than read it all */
-		reply_upload(srv, c);
-	} else if (c->body_read == c->content_length) {
+	/* an error is answered at once (our own extension) rather than after the whole body */
+	if (c->upd_error == 0) {
+		if (c->body_read != c->content_length)
+			return;
 		upd_end(srv, c);
-		reply_upload(srv, c);
 	}
-	return n;
+	reply_upload(srv, c);
 }
 
 int
@@ -951,17 +899,20 @@ ota_http_on_data(
 		switch (c->state) {
 		case CS_REQLINE:
 		case CS_HEADERS:
-			header_byte(srv, c, data[i++]);
+			reply_static(srv, c, header_byte(srv, c, data[i++]));
 			break;
-		case CS_MULTIPART:
-			i += multipart_data(srv, c, data + i, len - i);
+		default: { /* CS_MULTIPART, CS_RAW: the body, no further than its length */
+			size_t left = len - i;
+			if (c->has_length && left > c->content_length - c->body_read)
+				left = c->content_length - c->body_read;
+			c->deadline_ms = srv->now_ms + srv->body_timeout_ms;
+			if (c->state == CS_RAW)
+				raw_data(srv, c, data + i, left);
+			else
+				left = multipart_data(srv, c, data + i, left);
+			i += left;
 			break;
-		case CS_RAW:
-			i += raw_data(srv, c, data + i, len - i);
-			break;
-		default:
-			i = len;
-			break;
+		}
 		}
 	}
 	return 0;
@@ -991,8 +942,9 @@ ota_http_poll(struct ota_http_server *srv, uint32_t now_ms)
 			next = left < next ? left : next;
 			continue;
 		}
-		if ((c->state == CS_REQLINE || c->state == CS_HEADERS) && !c->started) {
-			conn_close(srv, c); /* idle: nothing to answer */
+		if (!c->started) {
+			/* idle: no byte of a request yet (a body comes after some) */
+			conn_close(srv, c);
 			continue;
 		}
 		reply_static(srv, c, R_408);
