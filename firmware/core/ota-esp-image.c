@@ -370,7 +370,7 @@ static uint32_t
 flash_size_bytes(enum ota_chip chip, uint8_t code)
 {
 	if (chip == OTA_CHIP_ESP8266) {
-		static const uint32_t kib[16] = {512, 256, 1024, 2048, 4096, 2048, 4096, 0,
+		static const uint16_t kib[16] = {512, 256, 1024, 2048, 4096, 2048, 4096, 0,
 						 8192, 16384, 0, 0, 0, 0, 0, 0};
 		return kib[code & 0x0F] * 1024u;
 	}
@@ -698,8 +698,9 @@ walk_segments(struct src *s, size_t off, unsigned count, struct walk *w)
 		uint32_t addr;
 		uint32_t dlen;
 		size_t data_off;
+		/* where a walk stops (nothing reads it after a complete walk) */
+		w->bad_index = (uint8_t)i;
 		if (!src_read(s, off, sh, sizeof(sh))) {
-			w->bad_index = (uint8_t)i;
 			/* after a read error nothing is missing: the error is its own finding */
 			if (!ota_range_ok(len, off, SEGMENT_HEADER_LEN))
 				w->missing = off + SEGMENT_HEADER_LEN - (len < off ? off : len);
@@ -709,17 +710,14 @@ walk_segments(struct src *s, size_t off, unsigned count, struct walk *w)
 		dlen = ota_get_u32le(sh + 4);
 		data_off = off + SEGMENT_HEADER_LEN;
 		if (!ota_range_ok(len, data_off, dlen)) {
-			w->bad_index = (uint8_t)i;
 			w->missing = (size_t)dlen - (len - data_off);
 			w->segs[i].load_addr = addr;
 			w->segs[i].data_len = dlen;
 			w->segs[i].data_offset = (uint32_t)data_off;
 			return;
 		}
-		if (!src_stream(s, data_off, dlen, sink_xor, &w->checksum)) {
-			w->bad_index = (uint8_t)i;
+		if (!src_stream(s, data_off, dlen, sink_xor, &w->checksum))
 			return;
-		}
 		w->segs[i].load_addr = addr;
 		w->segs[i].data_len = dlen;
 		w->segs[i].data_offset = clamp_u32(data_off);
@@ -736,7 +734,8 @@ walk_segments(struct src *s, size_t off, unsigned count, struct walk *w)
 static bool
 walk_ok(const struct walk *w)
 {
-	return w->complete && w->checksum_present && w->checksum_stored == w->checksum;
+	/* (only a complete walk has its checksum present) */
+	return w->checksum_present && w->checksum_stored == w->checksum;
 }
 
 static void
@@ -750,13 +749,13 @@ copy_walk(struct ota_esp_image *img, const struct walk *w)
 	img->checksum_computed = w->checksum;
 }
 
-/* the image checksum byte against the one computed over the segments */
+/* the image checksum byte against the one computed over the segments (copy_walk()) */
 static void
-check_checksum(struct ota_esp_image *img, const struct walk *w)
+check_checksum(struct ota_esp_image *img)
 {
-	if (w->checksum_stored != w->checksum)
-		ota_esp_image_add_finding(img, OTA_F_CHECKSUM_MISMATCH, w->checksum_stored,
-					  w->checksum);
+	if (img->checksum_stored != img->checksum_computed)
+		ota_esp_image_add_finding(img, OTA_F_CHECKSUM_MISMATCH, img->checksum_stored,
+					  img->checksum_computed);
 }
 
 /* report a walk's structural errors; true when the segments and checksum are present */
@@ -781,23 +780,38 @@ addr_in(uint32_t a, uint32_t lo, uint32_t hi)
 	return a >= lo && a < hi;
 }
 
+/* an address window in 64 KiB units and what an address in it scores */
+struct score_window {
+	uint16_t lo;
+	uint8_t len;
+	int8_t score;
+};
+
+/* the entry point's windows, then the segments' (the windows of each are disjoint) */
+static const struct score_window score_windows[8] = {
+    {0x4010, 0x01, 2},  {0x4008, 0x04, -2}, {0x400D, 0x33, -2}, /* entry */
+    {0x4010, 0x01, 1},  {0x4020, 0x10, 1},  {0x3F40, 0x40, -1},
+    {0x4008, 0x04, -1}, {0x400D, 0x13, -1},
+};
+
+static int
+window_score(uint32_t a, const struct score_window *t, size_t n)
+{
+	int score = 0;
+	for (size_t k = 0; k < n; k++) {
+		if ((a >> 16) - t[k].lo < t[k].len)
+			score += t[k].score;
+	}
+	return score;
+}
+
 /* ESP8266-looking addresses count for, ESP32-looking ones against (esp-images.md 2.6c) */
 static int
 esp8266_address_score(const struct walk *w, uint32_t entry)
 {
-	int score = 0;
-	if (addr_in(entry, 0x40100000, 0x40110000))
-		score += 2;
-	if (addr_in(entry, 0x40080000, 0x400C0000) || addr_in(entry, 0x400D0000, 0x40400000))
-		score -= 2;
-	for (uint8_t i = 0; i < w->parsed; i++) {
-		uint32_t a = w->segs[i].load_addr;
-		if (addr_in(a, 0x40100000, 0x40110000) || addr_in(a, 0x40200000, 0x40300000))
-			score++;
-		if (addr_in(a, 0x3F400000, 0x3F800000) || addr_in(a, 0x40080000, 0x400C0000) ||
-		    addr_in(a, 0x400D0000, 0x40200000))
-			score--;
-	}
+	int score = window_score(entry, score_windows, 3);
+	for (uint8_t i = 0; i < w->parsed; i++)
+		score += window_score(w->segs[i].load_addr, score_windows + 3, 5);
 	return score;
 }
 
@@ -825,10 +839,9 @@ report_trailing(struct ota_esp_image *img, struct src *s, size_t from, size_t le
 {
 	if (from >= len)
 		return;
-	ota_esp_image_add_finding(img,
-				  all_bytes_are(s, from, len, 0xFF) ? OTA_F_TRAILING_PADDING
-								    : OTA_F_TRAILING_DATA,
-				  clamp_u32(len - from), 0);
+	ota_esp_image_add_finding(
+	    img, all_bytes_are(s, from, len, 0xFF) ? OTA_F_TRAILING_PADDING : OTA_F_TRAILING_DATA,
+	    clamp_u32(len - from), 0);
 }
 
 /* from the first SIG_BLOCK_HEAD_LEN bytes of a signature block */
@@ -857,6 +870,7 @@ parse_esp32_signatures(struct src *s, struct ota_esp_image *img)
 	size_t sector;
 	uint32_t v1_version = 1;
 	uint8_t magic = 0;
+	uint8_t k;
 
 	img->payload_len = end < len ? end : len;
 	if (end >= len)
@@ -883,7 +897,7 @@ parse_esp32_signatures(struct src *s, struct ota_esp_image *img)
 		note(img, OTA_F_SIG_SBV2_BAD_BLOCK);
 		return;
 	}
-	for (uint8_t k = 0; k < OTA_ESP_SIG_MAX_BLOCKS; k++) {
+	for (k = 0; k < OTA_ESP_SIG_MAX_BLOCKS; k++) {
 		size_t blk = sector + (size_t)k * OTA_ESP_SIG_BLOCK_LEN;
 		uint8_t head[SIG_BLOCK_HEAD_LEN];
 		uint32_t crc_stored = 0;
@@ -897,10 +911,10 @@ parse_esp32_signatures(struct src *s, struct ota_esp_image *img)
 		    img->sig_scheme[k] != OTA_SIG_UNKNOWN &&
 		    src_stream(s, blk, SIG_BLOCK_CRC_OFFSET, sink_crc32_le, &crc) &&
 		    crc == crc_stored;
-		img->sig_blocks = (uint8_t)(k + 1);
 	}
+	img->sig_blocks = k;
 	ota_esp_image_add_finding(img, OTA_F_SIG_SBV2, img->sig_blocks, img->sig_scheme[0]);
-	for (uint8_t k = 0; k < img->sig_blocks; k++) {
+	for (k = 0; k < img->sig_blocks; k++) {
 		if (!img->sig_block_ok[k])
 			ota_esp_image_add_finding(img, OTA_F_SIG_SBV2_BAD_BLOCK, k, 0);
 	}
@@ -968,7 +982,7 @@ parse_esp32_layout(struct src *s,
 		if (w->segs[i].data_len >= SEGMENT_LEN_MAX)
 			ota_esp_image_add_finding(img, OTA_F_SEGMENT_TOO_LARGE, i, w->segs[i].data_len);
 	}
-	check_checksum(img, w);
+	check_checksum(img);
 
 	img->image_len = w->checksum_offset + 1;
 	code = b23 == 0 ? OTA_F_NO_HASH : OTA_F_HASH_FLAG_INVALID;
@@ -1030,9 +1044,8 @@ signed_split_len(
 		if (payload_end_hint + l + 4 != len)
 			return false;
 	} else {
-		/* RSA-1024..4096 or a DER-encoded ECDSA signature */
-		if (!(l == 128 || l == 256 || l == 384 || l == 512 || (l >= 64 && l <= 72) ||
-		      (l >= 100 && l <= 104) || (l >= 136 && l <= 140)))
+		/* RSA-1024..4096 or a DER-encoded ECDSA signature (l is 1 to 1024 here) */
+		if (!(((l & 127) == 0 && l <= 512) || l - 64 <= 8 || l - 100 <= 4 || l - 136 <= 4))
 			return false;
 	}
 	*payload_len = len - 4 - l;
@@ -1084,9 +1097,9 @@ check_arduino_crc(struct src *s, size_t payload_len, struct ota_esp_image *img)
 	uint32_t stored_len = 0;
 	uint32_t crc = 0xFFFFFFFFu;
 
-	if (ota_range_ok(payload_len, ARDUINO_CRC_LEN_OFFSET, 4))
+	if (payload_len >= ARDUINO_CRC_LEN_OFFSET + 4)
 		(void)src_u32(s, ARDUINO_CRC_LEN_OFFSET, &stored_len);
-	if (ota_range_ok(payload_len, ARDUINO_CRC_VAL_OFFSET, 4))
+	if (payload_len >= ARDUINO_CRC_VAL_OFFSET + 4)
 		(void)src_u32(s, ARDUINO_CRC_VAL_OFFSET, &img->arduino_crc_stored);
 	img->arduino_crc_len = stored_len;
 	if ((stored_len == 0 && img->arduino_crc_stored == 0) ||
@@ -1146,7 +1159,7 @@ parse_arduino_sketch(struct src *s, struct ota_esp_image *img, struct walk *w)
 		return;
 
 	/* elf2bin computes the checksum before it stores the CRC words in .irom0.text */
-	if (w->checksum != w->checksum_stored && ota_range_ok(len, ARDUINO_CRC_LEN_OFFSET, 8)) {
+	if (w->checksum != w->checksum_stored && len >= ARDUINO_CRC_LEN_OFFSET + 8) {
 		uint8_t words[8];
 		(void)src_read(s, ARDUINO_CRC_LEN_OFFSET, words, sizeof(words));
 		for (size_t k = 0; k < sizeof(words); k++)
@@ -1154,9 +1167,7 @@ parse_arduino_sketch(struct src *s, struct ota_esp_image *img, struct walk *w)
 		if ((uint8_t)(w->checksum ^ crc_bytes) == w->checksum_stored)
 			img->checksum_computed = w->checksum_stored;
 	}
-	if (img->checksum_computed != img->checksum_stored)
-		ota_esp_image_add_finding(img, OTA_F_CHECKSUM_MISMATCH, img->checksum_stored,
-					  img->checksum_computed);
+	check_checksum(img);
 	img->image_len = w->checksum_offset + 1;
 	check_v1_entry(img);
 
@@ -1193,6 +1204,10 @@ parse_esp8266_v1(struct src *s,
 		 struct walk *sketch_walk)
 {
 	size_t len = s->len;
+	size_t end = w->checksum_offset + 1;
+	bool eboot = w->checksum_offset < OTA_ESP_ARDUINO_APP_OFFSET;
+	bool sketch;
+	bool cut;
 	uint8_t sketch_magic = 0;
 
 	img->kind = OTA_IMAGE_ESP8266_V1;
@@ -1213,34 +1228,32 @@ parse_esp8266_v1(struct src *s,
 		return;
 
 	/* eboot first, sketch at 0x1000: the Arduino .bin */
-	if (w->checksum_offset < OTA_ESP_ARDUINO_APP_OFFSET &&
-	    ota_range_ok(len, OTA_ESP_ARDUINO_APP_OFFSET, ESP8266_HEADER_LEN) &&
-	    src_read(s, OTA_ESP_ARDUINO_APP_OFFSET, &sketch_magic, 1) &&
-	    sketch_magic == OTA_ESP_IMAGE_MAGIC) {
-		img->eboot_len = w->checksum_offset + 1;
-		check_checksum(img, w);
-		parse_arduino_sketch(s, img, sketch_walk);
-		return;
-	}
-
+	sketch = eboot && len >= OTA_ESP_ARDUINO_APP_OFFSET + ESP8266_HEADER_LEN &&
+		 src_read(s, OTA_ESP_ARDUINO_APP_OFFSET, &sketch_magic, 1) &&
+		 sketch_magic == OTA_ESP_IMAGE_MAGIC;
 	/* eboot alone, or eboot and part of elf2bin's 0xAA fill: an Arduino .bin cut short
 	 * before its sketch, which would leave the device with a boot loader and nothing to boot */
-	if (w->checksum_offset < OTA_ESP_ARDUINO_APP_OFFSET &&
-	    (segments_are_eboot(w) ||
-	     (w->checksum_offset + 1 < len &&
-	      all_bytes_are(s, w->checksum_offset + 1,
-			    len < OTA_ESP_ARDUINO_APP_OFFSET ? len : OTA_ESP_ARDUINO_APP_OFFSET,
-			    0xAA)))) {
+	cut = eboot && !sketch &&
+	      (segments_are_eboot(w) ||
+	       (end < len &&
+		all_bytes_are(s, end,
+			      len < OTA_ESP_ARDUINO_APP_OFFSET ? len : OTA_ESP_ARDUINO_APP_OFFSET,
+			      0xAA)));
+	/* after the reads above, whose errors come first */
+	check_checksum(img);
+	if (sketch || cut) {
+		img->eboot_len = end;
+		if (sketch) {
+			parse_arduino_sketch(s, img, sketch_walk);
+			return;
+		}
 		img->kind = OTA_IMAGE_ESP8266_ARDUINO;
-		img->eboot_len = w->checksum_offset + 1;
-		img->image_len = img->eboot_len;
-		check_checksum(img, w);
+		img->image_len = end;
 		note(img, OTA_F_ARDUINO_APP_BAD);
 		return;
 	}
 
-	check_checksum(img, w);
-	img->image_len = w->checksum_offset + 1;
+	img->image_len = end;
 	check_v1_entry(img);
 	note(img, OTA_F_V1_NO_EBOOT);
 	if (s->open_ended) {
@@ -1317,7 +1330,7 @@ parse_esp8266_v2(struct src *s, struct ota_esp_image *img, struct walk *w)
 	img->segments_parsed = (uint8_t)(w->parsed + 1);
 	if (!report_walk(img, w))
 		return;
-	check_checksum(img, w);
+	check_checksum(img);
 	img->image_len = w->checksum_offset + 1 + 4;
 	if (!src_u32(s, w->checksum_offset + 1, &crc_stored)) {
 		note(img, OTA_F_CHECKSUM_MISSING);
