@@ -570,25 +570,32 @@ put_record(const struct ota_mdns *m, struct writer *w, enum ota_mdns_rec r, enum
 }
 
 /*
- * the received record's rdata in canonical form into scratch[0] (its length in *theirs_len),
- * then ours for record r, uncompressed, into scratch[1]: returns its length, -1 when theirs
- * cannot be read or held, -2 when ours does not fit
+ * the received record's rdata against that of our record r, both in canonical form (in
+ * scratch[0] and scratch[1]; ours always fits): < 0 when theirs sorts first (RFC 6762
+ * §8.2), 0 when they are the same, > 0 when theirs sorts later or cannot be read or held.
+ * With @ci the bytes compare without ASCII case, and only 0 or not 0 counts.
  */
 static int
-both_rdata(struct ota_mdns *m,
-	   enum ota_mdns_rec r,
-	   const uint8_t *pkt,
-	   size_t len,
-	   const struct ota_dns_record *rec,
-	   size_t *theirs_len)
+rdata_cmp(struct ota_mdns *m,
+	  enum ota_mdns_rec r,
+	  const uint8_t *pkt,
+	  size_t len,
+	  const struct ota_dns_record *rec,
+	  bool ci)
 {
 	struct writer w;
+	size_t tl, n;
+	int c;
 
-	if (ota_dns_rdata_canonical(pkt, len, rec, m->scratch[0], RDATA_MAX, theirs_len) < 0)
-		return -1;
+	if (ota_dns_rdata_canonical(pkt, len, rec, m->scratch[0], RDATA_MAX, &tl) < 0)
+		return 1;
 	writer_init(&w, m->scratch[1], RDATA_MAX);
 	put_rdata(m, &w, r, MODE_CANONICAL);
-	return w.failed ? -2 : (int)w.len;
+	/* lexicographic; of two where one is the start of the other, the shorter first */
+	n = tl < w.len ? tl : w.len;
+	c = ci ? !ota_equal_ci(m->scratch[0], m->scratch[1], n)
+	       : ota_compare(m->scratch[0], m->scratch[1], n);
+	return c != 0 ? c : (int)tl - (int)w.len;
 }
 
 /* our records named @name, with in *typed the one of them of @type (our names differ) */
@@ -620,22 +627,19 @@ record_ours(struct ota_mdns *m,
 	    uint32_t *owned)
 {
 	uint32_t typed;
-	size_t theirs_len;
-	int r = 0, ours_len;
+	int r = 0;
 
 	*owned = owned_by(m, &rec->name, rec->type, &typed);
 	if (typed == 0 || rec->klass != OTA_DNS_CLASS_IN)
 		return 0;
 	while (!(typed & BIT(r)))
 		r++;
-	ours_len = both_rdata(m, (enum ota_mdns_rec)r, pkt, len, rec, &theirs_len);
-	if (ours_len < 0 || (size_t)ours_len != theirs_len)
-		return 0;
 	/* rdata compares case-sensitively except for the names inside it */
-	if (rec->type == OTA_DNS_TYPE_PTR || rec->type == OTA_DNS_TYPE_SRV ||
-	    rec->type == OTA_DNS_TYPE_NSEC)
-		return ota_equal_ci(m->scratch[0], m->scratch[1], theirs_len) ? typed : 0;
-	return ota_compare(m->scratch[0], m->scratch[1], theirs_len) == 0 ? typed : 0;
+	return rdata_cmp(m, (enum ota_mdns_rec)r, pkt, len, rec,
+			 rec->type == OTA_DNS_TYPE_PTR || rec->type == OTA_DNS_TYPE_SRV ||
+			     rec->type == OTA_DNS_TYPE_NSEC) == 0
+		   ? typed
+		   : 0;
 }
 
 /* @ours (one record's bit, or 0) when the received record gives it at least half our TTL:
@@ -1159,23 +1163,6 @@ match_question(const struct ota_mdns *m, const struct ota_dns_name *name, uint16
 	return bits != 0 ? bits : owned & ~ALL_PRIMARY;
 }
 
-/* known answers (RFC 6762 §7.1): records the querier has with at least half our TTL */
-static uint32_t
-known_answers(struct ota_mdns *m, const uint8_t *pkt, size_t len, uint32_t candidates)
-{
-	struct ota_dns_reader r;
-	struct ota_dns_record rec;
-	uint32_t known = 0, owned;
-
-	if (ota_dns_reader_init(&r, pkt, len) < 0)
-		return 0;
-	while (ota_dns_reader_next(&r, &rec) == 1) {
-		if (rec.section == OTA_DNS_ANSWER)
-			known |= half_ttl(&rec, record_ours(m, pkt, len, &rec, &owned) & candidates);
-	}
-	return known;
-}
-
 /* small on purpose: eight of these live on an ESP8266 stack */
 struct tb_entry {
 	uint32_t key; /* class << 16 | type: the order of RFC 6762 §8.2.1 before the rdata */
@@ -1219,8 +1206,7 @@ tiebreak(struct ota_mdns *m, const uint8_t *pkt, size_t len, uint32_t which)
 		return 0;
 	for (unsigned i = 0; i < n_theirs && i < n_ours; i++) {
 		uint32_t key = (uint32_t)OTA_DNS_CLASS_IN << 16 | rec_type((enum ota_mdns_rec)ours[i]);
-		size_t tl;
-		int ol, c;
+		int c;
 
 		if (theirs[i].key != key)
 			return theirs[i].key > key ? 1 : -1;
@@ -1229,173 +1215,11 @@ tiebreak(struct ota_mdns *m, const uint8_t *pkt, size_t len, uint32_t which)
 		rec.type = (uint16_t)key;
 		rec.rdlength = theirs[i].rdlength;
 		rec.rdata_off = theirs[i].rdata_off;
-		ol = both_rdata(m, (enum ota_mdns_rec)ours[i], pkt, len, &rec, &tl);
-		if (ol == -1)
-			return 1; /* too big for us to hold: certainly not our data */
-		if (ol < 0)
-			return 0;
-		/* lexicographic; of two where one is the start of the other, the shorter first */
-		c = ota_compare(m->scratch[0], m->scratch[1], tl < (size_t)ol ? tl : (size_t)ol);
-		if (c == 0)
-			c = (int)tl - ol;
+		c = rdata_cmp(m, (enum ota_mdns_rec)ours[i], pkt, len, &rec, false);
 		if (c != 0)
 			return c;
 	}
 	return (int)n_theirs - (int)n_ours;
-}
-
-static void
-handle_response(struct ota_mdns *m, const uint8_t *pkt, size_t len, uint32_t now)
-{
-	struct ota_dns_reader r;
-	struct ota_dns_record rec;
-	uint32_t which = 0;
-
-	if (ota_dns_reader_init(&r, pkt, len) < 0)
-		return;
-	while (ota_dns_reader_next(&r, &rec) == 1) {
-		uint32_t owned, ours;
-
-		if (rec.section == OTA_DNS_QUESTION || rec.klass != OTA_DNS_CLASS_IN)
-			continue;
-		ours = record_ours(m, pkt, len, &rec, &owned);
-		/* duplicate answer suppression (RFC 6762 §7.4) for a delayed answer */
-		m->pending &= ~half_ttl(&rec, ours & m->pending);
-		/* another host's record for one of our names, alive */
-		if (ours == 0 && rec.ttl != 0)
-			which |= owned & (OWNED_HOST | OWNED_INSTANCE);
-	}
-	if (which != 0 && m->state != OTA_MDNS_IDLE && m->state != OTA_MDNS_STOPPED)
-		conflict(m, which, now);
-}
-
-/* was record k multicast less than @ms ago? */
-static bool
-recent(const struct ota_mdns *m, int k, uint32_t now, uint32_t ms)
-{
-	return m->multicast_once[k] && now - m->last_multicast_ms[k] < ms;
-}
-
-static void
-handle_query(struct ota_mdns *m,
-	     uint32_t src_ip,
-	     uint16_t src_port,
-	     const uint8_t *pkt,
-	     size_t len,
-	     uint32_t now)
-{
-	struct ota_dns_reader r;
-	struct ota_dns_record rec;
-	uint32_t uc = 0, mc = 0, stale = 0;
-	bool legacy = src_port != OTA_MDNS_PORT;
-	bool probe, tc;
-
-	if (ota_dns_reader_init(&r, pkt, len) < 0)
-		return;
-	probe = r.hdr.nscount > 0;
-	tc = (r.hdr.flags & OTA_DNS_FLAG_TC) != 0;
-
-	if (m->state == OTA_MDNS_PROBING) {
-		/* the names are not ours yet: only another prober for them matters */
-		for (int i = 0; i < 2 && probe; i++) {
-			if (tiebreak(m, pkt, len, i == 0 ? OWNED_HOST : OWNED_INSTANCE) > 0) {
-				/* RFC 6762 §8.2: the loser waits one second and probes again */
-				start_probing(m, now, 1000);
-				return;
-			}
-		}
-		return;
-	}
-	if (!names_claimed(m))
-		return;
-
-	while (ota_dns_reader_next(&r, &rec) == 1 && rec.section == OTA_DNS_QUESTION) {
-		uint32_t bits;
-
-		if (rec.klass != OTA_DNS_CLASS_IN && rec.klass != OTA_DNS_CLASS_ANY)
-			continue;
-		bits = match_question(m, &rec.name, rec.type);
-		for (int k = 0; k < OTA_MDNS_REC_COUNT; k++) {
-			if (!(bits & BIT(k)))
-				continue;
-			/*
-			 * RFC 6762 §5.4: a QU question gets a unicast answer unless we have not
-			 * multicast the record within a quarter of its TTL; §6.2: a record is
-			 * multicast at most once a second, 250 ms when defending a probe
-			 */
-			if (legacy ||
-			    (rec.top_bit && recent(m, k, now, rec_ttl((enum ota_mdns_rec)k) * 250u)))
-				uc |= BIT(k);
-			else if (!recent(m, k, now, probe ? 250u : 1000u))
-				mc |= BIT(k);
-		}
-	}
-
-	/* known answers, also for a delayed answer to an earlier truncated query (§7.2) */
-	if (m->pending_tc && src_ip == m->pending_src)
-		stale = m->pending;
-	if (stale | uc | mc) {
-		uint32_t known = known_answers(m, pkt, len, stale | uc | mc);
-
-		m->pending &= ~(known & stale);
-		uc &= ~known;
-		mc &= ~known;
-	}
-
-	if (uc != 0) {
-		struct reply_to to = {src_ip, src_port, 0, NULL, len};
-
-		if (legacy) {
-			to.id = r.hdr.id;
-			to.query = pkt;
-		}
-		respond(m, uc, legacy ? MODE_LEGACY : MODE_MULTICAST, &to, now);
-	}
-
-	if (mc == 0)
-		return;
-	if ((mc & SHARED_RECORDS) == 0 && !tc) {
-		/* unique records are answered at once (RFC 6762 §6) */
-		respond(m, mc, MODE_MULTICAST, NULL, now);
-		return;
-	}
-	/* shared records: 20-120 ms, or 400-500 ms when more known answers follow (§7.2) */
-	{
-		uint32_t due = now + (tc ? 400u : 20u) + rng_next(m) % 101u;
-
-		if (m->pending == 0 || (int32_t)(due - m->pending_ms) < 0)
-			m->pending_ms = due;
-		m->pending |= mc;
-		m->pending_src = src_ip;
-		m->pending_tc = tc;
-	}
-}
-
-/* a full pass over the message first, so that half of a malformed packet is never acted on */
-static int
-validate(struct ota_mdns *m, const uint8_t *pkt, size_t len)
-{
-	struct ota_dns_reader r;
-	struct ota_dns_record rec;
-	int rc;
-
-	rc = ota_dns_reader_init(&r, pkt, len);
-	if (rc < 0)
-		return rc;
-	while ((rc = ota_dns_reader_next(&r, &rec)) == 1) {
-		size_t n;
-
-		if (rec.section == OTA_DNS_QUESTION)
-			continue;
-		/*
-		 * the layout of the types we compare (other types are only copied, and the
-		 * reader has checked their rdlength); rdata too big to copy is not malformed
-		 */
-		rc = ota_dns_rdata_canonical(pkt, len, &rec, m->scratch[0], RDATA_MAX, &n);
-		if (rc == OTA_MDNS_E_MALFORMED)
-			return rc;
-	}
-	return rc;
 }
 
 int
@@ -1406,14 +1230,74 @@ ota_mdns_on_packet(struct ota_mdns *m,
 		   size_t len,
 		   uint32_t now_ms)
 {
-	uint16_t flags;
+	struct ota_dns_reader r;
+	struct ota_dns_record rec;
+	uint32_t uc = 0, mc = 0, stale = 0, known = 0, which = 0;
+	bool legacy = src_port != OTA_MDNS_PORT;
+	bool response, probe, tc;
 	int rc;
 
 	if (m == NULL || (data == NULL && len != 0))
 		return OTA_MDNS_E_ARGS;
-	rc = validate(m, data, len);
+	rc = ota_dns_reader_init(&r, data, len);
 	if (rc < 0)
 		return rc;
+	response = (r.hdr.flags & OTA_DNS_FLAG_QR) != 0;
+	probe = r.hdr.nscount > 0;
+	tc = (r.hdr.flags & OTA_DNS_FLAG_TC) != 0;
+
+	/*
+	 * one pass over the whole message, which is only acted on below, once all of it has
+	 * been read: half of a malformed packet is never acted on. It gathers the questions of
+	 * a query; our records the message repeats with at least half our TTL (the known
+	 * answers of a query, RFC 6762 §7.1; another responder's answers, §7.4); and other
+	 * hosts' records for our names in a response.
+	 */
+	while ((rc = ota_dns_reader_next(&r, &rec)) == 1) {
+		uint32_t bits, owned, ours;
+		size_t n;
+
+		if (rec.section != OTA_DNS_QUESTION) {
+			/*
+			 * the layout of the types we compare (other types are only copied, and
+			 * the reader has checked their rdlength); rdata too big to copy is not
+			 * malformed
+			 */
+			rc = ota_dns_rdata_canonical(data, len, &rec, m->scratch[0], RDATA_MAX, &n);
+			if (rc == OTA_MDNS_E_MALFORMED)
+				return rc;
+			ours = record_ours(m, data, len, &rec, &owned);
+			if (response || rec.section == OTA_DNS_ANSWER)
+				known |= half_ttl(&rec, ours);
+			/* another host's record for one of our names, alive */
+			if (response && ours == 0 && rec.ttl != 0 && rec.klass == OTA_DNS_CLASS_IN)
+				which |= owned & (OWNED_HOST | OWNED_INSTANCE);
+			continue;
+		}
+		if (response || (rec.klass != OTA_DNS_CLASS_IN && rec.klass != OTA_DNS_CLASS_ANY))
+			continue;
+		bits = match_question(m, &rec.name, rec.type);
+		for (int k = 0; k < OTA_MDNS_REC_COUNT; k++) {
+			/* how long ago record k was multicast */
+			uint32_t age =
+			    m->multicast_once[k] ? now_ms - m->last_multicast_ms[k] : UINT32_MAX;
+
+			if (!(bits & BIT(k)))
+				continue;
+			/*
+			 * RFC 6762 §5.4: a QU question gets a unicast answer unless we have not
+			 * multicast the record within a quarter of its TTL; §6.2: a record is
+			 * multicast at most once a second, 250 ms when defending a probe
+			 */
+			if (legacy || (rec.top_bit && age < rec_ttl((enum ota_mdns_rec)k) * 250u))
+				uc |= BIT(k);
+			else if (age >= (probe ? 250u : 1000u))
+				mc |= BIT(k);
+		}
+	}
+	if (rc < 0)
+		return rc;
+
 	if (m->state == OTA_MDNS_IDLE || m->state == OTA_MDNS_STOPPED)
 		return 0;
 	/* our own multicast, looped back */
@@ -1422,16 +1306,62 @@ ota_mdns_on_packet(struct ota_mdns *m,
 	/* RFC 6762 §11: only on-link peers */
 	if (m->netmask != 0 && ((src_ip ^ m->ipv4) & m->netmask) != 0)
 		return 0;
-	get_u16s(data + 2, &flags, 1);
 	/* RFC 6762 §18.3 and §18.11: opcode and rcode other than 0 are ignored */
-	if ((flags & 0x7800) != 0 || (flags & 0x000F) != 0)
+	if ((r.hdr.flags & 0x7800) != 0 || (r.hdr.flags & 0x000F) != 0)
 		return 0;
-	if (flags & OTA_DNS_FLAG_QR) {
-		/* RFC 6762 §6: responses not from port 5353 are ignored */
-		if (src_port == OTA_MDNS_PORT)
-			handle_response(m, data, len, now_ms);
-	} else {
-		handle_query(m, src_ip, src_port, data, len, now_ms);
+	/* RFC 6762 §6: responses not from port 5353 are ignored */
+	if (response && legacy)
+		return 0;
+
+	if (!response && m->state == OTA_MDNS_PROBING) {
+		/* the names are not ours yet: only another prober for them matters */
+		for (int i = 0; i < 2 && probe; i++) {
+			if (tiebreak(m, data, len, i == 0 ? OWNED_HOST : OWNED_INSTANCE) > 0) {
+				/* RFC 6762 §8.2: the loser waits one second and probes again */
+				start_probing(m, now_ms, 1000);
+				break;
+			}
+		}
+		return 0;
+	}
+	/*
+	 * known answers, also for a delayed answer to an earlier truncated query (§7.2); a
+	 * response suppresses the delayed answers it repeats (§7.4)
+	 */
+	if (response || (m->pending_tc && src_ip == m->pending_src))
+		stale = m->pending;
+	m->pending &= ~(known & stale);
+	if (which != 0)
+		conflict(m, which, now_ms);
+	uc &= ~known;
+	mc &= ~known;
+
+	if (uc != 0) {
+		struct reply_to to = {src_ip, src_port, 0, NULL, len};
+
+		if (legacy) {
+			to.id = r.hdr.id;
+			to.query = data;
+		}
+		respond(m, uc, legacy ? MODE_LEGACY : MODE_MULTICAST, &to, now_ms);
+	}
+
+	if (mc == 0)
+		return 0;
+	if ((mc & SHARED_RECORDS) == 0 && !tc) {
+		/* unique records are answered at once (RFC 6762 §6) */
+		respond(m, mc, MODE_MULTICAST, NULL, now_ms);
+		return 0;
+	}
+	/* shared records: 20-120 ms, or 400-500 ms when more known answers follow (§7.2) */
+	{
+		uint32_t due = now_ms + (tc ? 400u : 20u) + rng_next(m) % 101u;
+
+		if (m->pending == 0 || (int32_t)(due - m->pending_ms) < 0)
+			m->pending_ms = due;
+		m->pending |= mc;
+		m->pending_src = src_ip;
+		m->pending_tc = tc;
 	}
 	return 0;
 }
