@@ -38,9 +38,12 @@ import subprocess
 import sys
 import tempfile
 
-# issue 3's budget for the ESP8266 image: .text in flash, .data + .bss + .rodata in DRAM
+# issue 3's budget for the ESP8266 image: .text in flash, .data + .bss + .rodata in DRAM.
+# The core is not there yet (33.0 KiB of .text on 2026-11-22, from 36.9 KiB that morning):
+# the test enforces a ceiling just above today's size, which only ever comes down, and
+# prints the distance to the goal
 TEXT_GOAL = 32 * 1024
-TEXT_BUDGET = 38 * 1024
+TEXT_BUDGET = 33 * 1024
 RAM_BUDGET = 8 * 1024
 
 WARN = ["-std=c99", "-ffreestanding", "-fno-builtin", "-Wall", "-Wextra", "-Werror",
