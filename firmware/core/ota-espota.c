@@ -97,7 +97,7 @@ is_space(char c)
 }
 
 /* Arduino String::trim() */
-static void
+static OTA_NOINLINE void
 trim(const char **s, size_t *n)
 {
 	while (*n > 0 && is_space((*s)[0])) {
@@ -148,7 +148,7 @@ tcp_close(struct ota_espota *rx)
 }
 
 /* drops the session; the sink is aborted unless it already ended */
-static void
+static OTA_NOINLINE void
 session_drop(struct ota_espota *rx)
 {
 	ota_sink_run_abort(&rx->run);

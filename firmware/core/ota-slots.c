@@ -650,7 +650,7 @@ seq_slot(const struct ota_slots *s, uint32_t seq)
 }
 
 /* the slot entry @i of @od names */
-static int
+static OTA_NOINLINE int
 entry_slot(const struct ota_slots *s, const struct otadata *od, int i)
 {
 	return (int)seq_slot(s, od->e[i].seq);
@@ -744,7 +744,7 @@ flash_image_reader(struct ota_reader *r, struct flash_image *fi, uint32_t size, 
 	r->open_ended = open_ended;
 }
 
-static bool
+static OTA_NOINLINE bool
 has_finding(const struct ota_esp_image *img, enum ota_finding_code code)
 {
 	for (uint8_t i = 0; i < img->n_findings; i++) {
