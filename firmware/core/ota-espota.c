@@ -552,6 +552,7 @@ ota_espota_on_tcp_data(struct ota_espota *rx, const uint8_t *data, size_t len, u
 {
 	size_t used = 0;
 	uint32_t pending = 0; /* ESP8266: one count per read of everything available */
+	uint32_t drop_at;
 
 	if (rx == 0 || (data == 0 && len != 0))
 		return len;
@@ -561,26 +562,28 @@ ota_espota_on_tcp_data(struct ota_espota *rx, const uint8_t *data, size_t len, u
 		return 0;
 	rx->last_rx_ms = now_ms;
 	rx->tries = 0;
+	drop_at = rx->faults.drop ? rx->faults.drop_at : UINT32_MAX;
 
 	while (used < len) {
-		uint32_t remaining = rx->size - rx->received;
-		uint32_t take;
+		/* the fault positions still ahead, UINT32_MAX for none */
+		uint32_t stall_at =
+		    rx->faults.stall && !rx->stall_done ? rx->faults.stall_at : UINT32_MAX;
+		uint32_t take = rx->size - rx->received;
 		uint32_t avail = len - used > UINT32_MAX ? UINT32_MAX : (uint32_t)(len - used);
 
-		if (rx->faults.stall && !rx->stall_done && rx->received >= rx->faults.stall_at) {
+		if (rx->received >= stall_at) {
 			rx->stall_done = true;
 			rx->stalling = true;
 			rx->stall_until_ms = now_ms + rx->faults.stall_ms;
 			break;
 		}
-		take = min_u32(avail, remaining);
+		take = min_u32(avail, take);
 		if (rx->flavor == OTA_FLAVOR_ESP32)
 			take = min_u32(take, OTA_ESPOTA_ESP32_CHUNK);
 		/* stop exactly at the fault positions */
-		if (rx->faults.stall && !rx->stall_done && rx->faults.stall_at > rx->received)
-			take = min_u32(take, rx->faults.stall_at - rx->received);
-		if (rx->faults.drop && rx->faults.drop_at > rx->received)
-			take = min_u32(take, rx->faults.drop_at - rx->received);
+		take = min_u32(take, stall_at - rx->received);
+		if (drop_at > rx->received)
+			take = min_u32(take, drop_at - rx->received);
 
 		if (!write_piece(rx, data + used, take))
 			return len;
@@ -592,14 +595,13 @@ ota_espota_on_tcp_data(struct ota_espota *rx, const uint8_t *data, size_t len, u
 		} else {
 			pending += take;
 		}
-		if (rx->received == rx->size ||
-		    (rx->faults.drop && rx->received >= rx->faults.drop_at))
+		if (rx->received == rx->size || rx->received >= drop_at)
 			break;
 	}
 	if (pending != 0 && !send_count(rx, pending))
 		return len;
 
-	if (rx->faults.drop && rx->received >= rx->faults.drop_at && rx->received < rx->size) {
+	if (rx->received >= drop_at && rx->received < rx->size) {
 		session_fail(rx, OTA_ESPOTA_ERR_RECEIVE, OTA_UPDATE_OK);
 		return len;
 	}
