@@ -3,6 +3,7 @@
 
 #include "ota/ota-auth.h"
 
+#include "ota/ota-sink.h"
 #include "ota/ota-util.h"
 
 #define SHA256_BLOCK 64
@@ -31,11 +32,8 @@ ota_auth_is_hex(const char *s, size_t len)
 	return true;
 }
 
-static bool
-ops_ok(const struct ota_hash_ops *ops)
-{
-	return ops != 0 && ops->begin != 0 && ops->update != 0 && ops->finish != 0;
-}
+/* the hash ops are complete: the sink's check, shared */
+#define ops_ok(ops) ota_hash_ops_valid(ops)
 
 static size_t
 digest_len(enum ota_hash_kind kind)
@@ -288,9 +286,10 @@ ota_auth_response(const struct ota_hash_ops *ops,
 		  size_t cnonce_len,
 		  char *out_hex)
 {
-	if (!ops_ok(ops) || key_hex == 0 || key_len == 0 || key_len > KEY_MAX || nonce == 0 ||
-	    nonce_len == 0 || nonce_len > OTA_AUTH_NONCE_MAX || cnonce == 0 || cnonce_len == 0 ||
-	    cnonce_len > OTA_AUTH_NONCE_MAX || out_hex == 0)
+	/* each text present, with 1 to its maximum bytes: len - 1 wraps around for 0 */
+	if (!ops_ok(ops) || key_hex == 0 || key_len - 1 >= KEY_MAX || nonce == 0 ||
+	    nonce_len - 1 >= OTA_AUTH_NONCE_MAX || cnonce == 0 ||
+	    cnonce_len - 1 >= OTA_AUTH_NONCE_MAX || out_hex == 0)
 		return OTA_E_BAD_ARGS;
 
 	{

@@ -138,7 +138,8 @@ sink_failed(struct ota_sink_run *r, int rc, char *text)
 	const char *t = r->sink->error_text != 0 ? r->sink->error_text(r->sink->user) : 0;
 	if (t == 0)
 		t = ota_update_error_detail(rc);
-	(void)ota_format(text, OTA_SINK_TEXT_MAX, "%s", t != 0 ? t : "");
+	/* as much as fits, NUL-terminated */
+	ota_copy_field(text, t != 0 ? t : "", OTA_SINK_TEXT_MAX - 1);
 	/* the text is taken first: aborting may reset what the sink reports */
 	ota_sink_run_abort(r);
 	return ota_update_error_from_ota(rc);

@@ -184,13 +184,15 @@ ota_crc32_msb(uint32_t crc, const uint8_t *buf, size_t len)
 	return crc;
 }
 
+/* upper case; | 0x20 lowers the letters and leaves the digits alone */
+static const char hex_digits[] = "0123456789ABCDEF";
+
 void
 ota_hex(const uint8_t *bytes, size_t n, char *out)
 {
-	static const char digits[] = "0123456789abcdef";
 	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[bytes[i] >> 4];
-		out[2 * i + 1] = digits[bytes[i] & 0x0f];
+		out[2 * i] = (char)(hex_digits[bytes[i] >> 4] | 0x20);
+		out[2 * i + 1] = (char)(hex_digits[bytes[i] & 0x0f] | 0x20);
 	}
 	out[2 * n] = '\0';
 }
@@ -213,47 +215,20 @@ put_chars(struct fmt_out *o, const char *p, size_t n, char fill)
 	}
 }
 
-/* a width or precision: digits, or '*' for an int argument (negative: its magnitude, and
- * @negative set) */
-static size_t
-read_count(const char **pp, va_list *ap, unsigned *negative)
-{
-	const char *p = *pp;
-	size_t v = 0;
-
-	if (*p == '*') {
-		int a = va_arg(*ap, int);
-
-		*pp = p + 1;
-		*negative = a < 0;
-		return a < 0 ? 0u - (size_t)a : (size_t)a;
-	}
-	while ((unsigned)(*p - '0') <= 9) {
-		if (v < 100000)
-			v = v * 10 + (size_t)(*p - '0');
-		p++;
-	}
-	*pp = p;
-	return v;
-}
-
 size_t
-ota_vformat(char *out, size_t size, const char *fmt, va_list ap_in)
+ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 {
 	struct fmt_out o = {out, size, 0};
 	const char *p = fmt != NULL ? fmt : "";
-	va_list ap;
 
 	if (out == NULL || size == 0)
 		return 0;
-	/* a copy, so that read_count() can take its address on every ABI */
-	va_copy(ap, ap_in);
 	while (*p != '\0') {
 		const char *start = p;
 		const char *body;
 		char tmp[24]; /* digits of a number, or the character of %c */
 		size_t n, width, precision = 0, zeros = 0, total, pad;
-		unsigned left = 0, zero = 0, has_precision = 0, neg = 0;
+		unsigned left = 0, zero = 0, has_precision = 0;
 		int lng = 0; /* 0 int, 1 long, 2 long long, 3 size_t */
 		char c, sign = 0;
 		unsigned base = 0; /* 0: not a number */
@@ -272,15 +247,37 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap_in)
 			else if (c != ' ' && c != '+' && c != '#')
 				break;
 		}
-		width = read_count(&p, &ap, &neg);
-		if (neg)
-			left = 1;
-		if (*p == '.') {
+		/* the width, then the precision after a '.': digits, or '*' for an int argument; a
+		 * negative width is its magnitude, left-aligned, a negative precision counts as
+		 * none */
+		for (unsigned k = 0;; k++) {
+			size_t count = 0;
+
+			if (*p == '*') {
+				int a = va_arg(ap, int);
+
+				p++;
+				if (a < 0) {
+					left |= k == 0;
+					has_precision = 0;
+				}
+				count = a < 0 ? 0u - (size_t)a : (size_t)a;
+			} else {
+				while ((unsigned)(*p - '0') <= 9) {
+					if (count < 100000)
+						count = count * 10 + (size_t)(*p - '0');
+					p++;
+				}
+			}
+			if (k != 0) {
+				precision = count;
+				break;
+			}
+			width = count;
+			if (*p != '.')
+				break;
 			p++;
-			neg = 0;
-			precision = read_count(&p, &ap, &neg);
-			/* a negative precision counts as none */
-			has_precision = !neg;
+			has_precision = 1;
 		}
 		if (width > 256)
 			width = 256;
@@ -306,39 +303,53 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap_in)
 				v = (uintptr_t)ptr;
 				base = 16;
 			} else {
+				/* text: no precision zeros, no '0' padding */
 				body = ptr != NULL ? ptr : "(null)";
 				n = ota_strnlen(body, has_precision ? precision : size);
+				has_precision = 0;
+				zero = 0;
 			}
-		} else if (c == 'c') {
-			tmp[0] = (char)va_arg(ap, int);
-			body = tmp;
-			n = 1;
-		} else if (c == 'd' || c == 'i') {
-			long long s;
+		} else if (c == 'c' || c == 'd' || c == 'i' || c == 'u' || c == 'x' || c == 'X') {
+			/* each argument read as the type it was passed as: the signed conversions
+			 * (and %c, an int whatever its length) as signed types, the others as
+			 * unsigned ones; %zd and %zu both read a size_t */
+			unsigned is_signed = c == 'c' || c == 'd' || c == 'i';
+			long long s = 0;
 
-			if (lng == 1)
-				s = va_arg(ap, long);
-			else if (lng == 2)
-				s = va_arg(ap, long long);
-			else if (lng == 3)
-				s = (long long)va_arg(ap, size_t);
-			else
-				s = va_arg(ap, int);
-			if (s < 0)
-				sign = '-';
-			/* the magnitude of LLONG_MIN does not fit a long long */
-			v = s < 0 ? 0ULL - (unsigned long long)s : (unsigned long long)s;
-			base = 10;
-		} else if (c == 'u' || c == 'x' || c == 'X') {
-			if (lng == 1)
-				v = va_arg(ap, unsigned long);
-			else if (lng == 2)
-				v = va_arg(ap, unsigned long long);
-			else if (lng == 3)
+			if (c == 'c')
+				lng = 0;
+			if (lng == 3) {
 				v = va_arg(ap, size_t);
-			else
+				s = (long long)v;
+			} else if (is_signed) {
+				if (lng == 1)
+					s = va_arg(ap, long);
+				else if (lng == 2)
+					s = va_arg(ap, long long);
+				else
+					s = va_arg(ap, int);
+				v = (unsigned long long)s;
+			} else if (lng == 1) {
+				v = va_arg(ap, unsigned long);
+			} else if (lng == 2) {
+				v = va_arg(ap, unsigned long long);
+			} else {
 				v = va_arg(ap, unsigned int);
-			base = c == 'u' ? 10 : 16;
+			}
+			if (c == 'c') {
+				tmp[0] = (char)s;
+				body = tmp;
+				n = 1;
+				has_precision = 0;
+				zero = 0;
+			} else {
+				if (is_signed && s < 0) {
+					sign = '-';
+					/* the magnitude of LLONG_MIN does not fit a long long */
+					v = 0ULL - (unsigned long long)s;
+				}
+				base = c == 'x' || c == 'X' ? 16 : 10;
+			}
 		} else {
 			/* "%%", or an unknown or cut-off conversion: printed as it was written */
 			if (c == '%')
@@ -349,19 +360,15 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap_in)
 			p++;
 			continue;
 		}
-		if (base == 0) {
-			/* text: no precision zeros, no '0' padding */
-			has_precision = 0;
-			zero = 0;
-		} else {
+		if (base != 0) {
 			n = sizeof(tmp);
 			/* "%.0d" of 0 prints nothing, like C */
 			if (!(v == 0 && has_precision && precision == 0)) {
 				do {
 					unsigned long long q = v / base;
-					unsigned d = (unsigned)(v - q * base);
 
-					tmp[--n] = (char)(d < 10 ? '0' + d : (c == 'X' ? 'A' : 'a') + d - 10);
+					/* 'x', 'p', 'u', 'd', 'i' have 0x20 set, 'X' has not */
+					tmp[--n] = (char)(hex_digits[(unsigned)(v - q * base)] | (c & 0x20));
 					v = q;
 				} while (v != 0);
 			}
@@ -387,7 +394,6 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap_in)
 			put_chars(&o, NULL, pad, ' ');
 		p++;
 	}
-	va_end(ap);
 	out[o.len] = '\0';
 	return o.len;
 }
