@@ -300,25 +300,27 @@ ota_auth_response(const struct ota_hash_ops *ops,
 		    {nonce, nonce_len},
 		    {cnonce, cnonce_len},
 		};
-		uint8_t dk[OTA_SHA256_LEN];
-		char dk_hex[OTA_AUTH_SHA256_HEX_LEN + 1];
-		int rc;
-		if (scheme == OTA_AUTH_MD5)
-			return ota_auth_digest_joined(ops, OTA_HASH_MD5, parts, 3, out_hex);
-		{
+		/* DK and its hex, wiped together */
+		struct {
+			uint8_t dk[OTA_SHA256_LEN];
+			char hex[OTA_AUTH_SHA256_HEX_LEN + 1];
+		} dk;
+		enum ota_hash_kind kind = OTA_HASH_MD5;
+		int rc = 0;
+		if (scheme != OTA_AUTH_MD5) {
 			/* the salt is NONCE ":" CNONCE */
 			const struct ota_auth_part salt[] = {parts[1], {":", 1}, parts[2]};
 			rc = pbkdf2_parts(ops, (const uint8_t *)key_hex, key_len, salt, 3,
-					  OTA_AUTH_PBKDF2_ITERATIONS, dk, sizeof(dk));
-		}
-		if (rc == 0) {
-			ota_hex(dk, sizeof(dk), dk_hex);
-			parts[0].data = dk_hex;
+					  OTA_AUTH_PBKDF2_ITERATIONS, dk.dk, sizeof(dk.dk));
+			if (rc == 0)
+				ota_hex(dk.dk, sizeof(dk.dk), dk.hex);
+			parts[0].data = dk.hex;
 			parts[0].len = OTA_AUTH_SHA256_HEX_LEN;
-			rc = ota_auth_digest_joined(ops, OTA_HASH_SHA256, parts, 3, out_hex);
+			kind = OTA_HASH_SHA256;
 		}
-		ota_fill(dk, 0, sizeof(dk));
-		ota_fill(dk_hex, 0, sizeof(dk_hex));
+		if (rc == 0)
+			rc = ota_auth_digest_joined(ops, kind, parts, 3, out_hex);
+		ota_fill(&dk, 0, sizeof(dk));
 		return rc;
 	}
 }

@@ -205,14 +205,31 @@ struct fmt_out {
 	size_t len;
 };
 
-/* @n bytes of @p, or @n times @fill when @p is NULL; what does not fit is dropped */
+/* @n_fill times @fill, then @n bytes of @p; what does not fit is dropped */
 static void
-put_chars(struct fmt_out *o, const char *p, size_t n, char fill)
+put_chars(struct fmt_out *o, char fill, size_t n_fill, const char *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n_fill + n; i++) {
 		if (o->len + 1 < o->size)
-			o->out[o->len++] = p != NULL ? p[i] : fill;
+			o->out[o->len++] = i < n_fill ? fill : p[i - n_fill];
 	}
+}
+
+/* the digits of @v in @base, ending just before @end; @lower: 0x20 for lower case ('x',
+ * 'p', 'u', 'd', 'i' have it set, 'X' has not), else 0. Returns: how many */
+static size_t
+put_digits(char *end, unsigned long long v, unsigned base, unsigned lower)
+{
+	size_t n = 0;
+
+	do {
+		unsigned long long q = v / base;
+
+		*--end = (char)(hex_digits[(unsigned)(v - q * base)] | lower);
+		n++;
+		v = q;
+	} while (v != 0);
+	return n;
 }
 
 size_t
@@ -235,7 +252,7 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 		unsigned long long v = 0;
 
 		if (*p != '%') {
-			put_chars(&o, p++, 1, 0);
+			put_chars(&o, 0, 0, p++, 1);
 			continue;
 		}
 		for (;;) {
@@ -298,7 +315,7 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 			const void *ptr = va_arg(ap, const void *);
 
 			if (c == 'p') {
-				put_chars(&o, "0x", 2, 0);
+				put_chars(&o, 0, 0, "0x", 2);
 				width = width > 2 ? width - 2 : 0;
 				v = (uintptr_t)ptr;
 				base = 16;
@@ -356,24 +373,16 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 				start = p;
 			if (c == '\0')
 				p--;
-			put_chars(&o, start, (size_t)(p - start) + 1, 0);
+			put_chars(&o, 0, 0, start, (size_t)(p - start) + 1);
 			p++;
 			continue;
 		}
 		if (base != 0) {
-			n = sizeof(tmp);
 			/* "%.0d" of 0 prints nothing, like C */
-			if (!(v == 0 && has_precision && precision == 0)) {
-				do {
-					unsigned long long q = v / base;
-
-					/* 'x', 'p', 'u', 'd', 'i' have 0x20 set, 'X' has not */
-					tmp[--n] = (char)(hex_digits[(unsigned)(v - q * base)] | (c & 0x20));
-					v = q;
-				} while (v != 0);
-			}
-			body = tmp + n;
-			n = sizeof(tmp) - n;
+			n = v == 0 && has_precision && precision == 0
+				? 0
+				: put_digits(tmp + sizeof(tmp), v, base, c & 0x20);
+			body = tmp + sizeof(tmp) - n;
 		}
 		/* the field: its sign, zeros up to the precision, padded to the width */
 		if (has_precision && precision > n)
@@ -385,13 +394,11 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 			zeros += pad;
 			pad = 0;
 		}
-		if (!left)
-			put_chars(&o, NULL, pad, ' ');
-		put_chars(&o, &sign, sign != 0, 0);
-		put_chars(&o, NULL, zeros, '0');
-		put_chars(&o, body, n, 0);
-		if (left)
-			put_chars(&o, NULL, pad, ' ');
+		/* spaces before the sign when right-aligned, zeros before the body, spaces after
+		 * when left-aligned */
+		put_chars(&o, ' ', left ? 0 : pad, &sign, sign != 0);
+		put_chars(&o, '0', zeros, body, n);
+		put_chars(&o, ' ', left ? pad : 0, NULL, 0);
 		p++;
 	}
 	out[o.len] = '\0';
