@@ -472,30 +472,26 @@ finish_success(struct ota_espota *rx)
 void
 ota_espota_on_tcp_closed(struct ota_espota *rx, uint32_t now_ms)
 {
+	enum ota_espota_phase ph;
 	(void)now_ms;
 	if (rx == 0)
 		return;
-	switch (rx->phase) {
-	case OTA_ESPOTA_PH_CONNECTING:
-		rx->tcp_open = false;
-		rx->phase = OTA_ESPOTA_PH_NONE;
-		session_fail(rx, OTA_ESPOTA_ERR_CONNECT, OTA_UPDATE_OK);
-		break;
-	case OTA_ESPOTA_PH_RECEIVING:
-		/* Update.end() on a short image fails; there is nobody left to tell */
-		rx->tcp_open = false;
-		rx->phase = OTA_ESPOTA_PH_NONE;
-		session_fail(rx, OTA_ESPOTA_ERR_END, OTA_UPDATE_ERR_ABORTED);
-		break;
-	case OTA_ESPOTA_PH_OK_DELAY:
-	case OTA_ESPOTA_PH_CLOSE_DELAY:
+	ph = rx->phase;
+	/* the phases from CONNECTING on have a connection (or its attempt) to lose */
+	if (ph < OTA_ESPOTA_PH_CONNECTING || ph > OTA_ESPOTA_PH_CLOSE_DELAY)
+		return;
+	rx->tcp_open = false;
+	if (ph >= OTA_ESPOTA_PH_OK_DELAY) {
 		/* the image is committed already; only the final OK is lost */
-		rx->tcp_open = false;
 		finish_success(rx);
-		break;
-	default:
-		break;
+		return;
 	}
+	rx->phase = OTA_ESPOTA_PH_NONE;
+	if (ph == OTA_ESPOTA_PH_CONNECTING)
+		session_fail(rx, OTA_ESPOTA_ERR_CONNECT, OTA_UPDATE_OK);
+	else
+		/* RECEIVING: Update.end() on a short image fails; there is nobody left to tell */
+		session_fail(rx, OTA_ESPOTA_ERR_END, OTA_UPDATE_ERR_ABORTED);
 }
 
 /* all bytes are in: Update.end() with its MD5 check */
