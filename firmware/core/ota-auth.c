@@ -54,11 +54,16 @@ digest_parts(const struct ota_hash_ops *ops,
 	bool ok = true;
 	if (ops->begin(ops->user, kind) != 0)
 		return OTA_E_CRYPTO;
-	for (size_t i = 0; i < n_parts && ok; i++) {
-		if (join && i > 0)
-			ok = ops->update(ops->user, kind, (const uint8_t *)":", 1) == 0;
-		if (ok && parts[i].len != 0)
-			ok = ops->update(ops->user, kind, parts[i].data, parts[i].len) == 0;
+	/* odd steps hash part step / 2, even ones the ':' before it */
+	for (size_t step = 1; step < 2 * n_parts && ok; step++) {
+		const void *data = parts[step / 2].data;
+		size_t len = parts[step / 2].len;
+		if ((step & 1) == 0) {
+			data = ":";
+			len = join;
+		}
+		if (len != 0)
+			ok = ops->update(ops->user, kind, data, len) == 0;
 	}
 	/* finish even after a failure, so the port's context is free for the next user */
 	if (ops->finish(ops->user, kind, ok ? out : scratch) != 0 || !ok)

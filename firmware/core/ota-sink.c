@@ -105,9 +105,10 @@ ota_update_error_format(
 {
 	if (text == 0)
 		text = ota_update_error_text(flavor, err);
-	/* Update.printError(): out.println(errorString()) on ESP32, printf("ERROR[%hhu]: %s\n") */
+	/* Update.printError(): out.println(errorString()) on ESP32, printf("ERROR[%hhu]: %s\n");
+	 * one call: "%.0u" of 0 prints nothing */
 	if (flavor == OTA_FLAVOR_ESP32)
-		return ota_format(out, out_size, "%s\r\n", text);
+		return ota_format(out, out_size, "%.0u%s\r\n", 0u, text);
 	return ota_format(out, out_size, "ERROR[%u]: %s\n", (unsigned)err, text);
 }
 
