@@ -303,11 +303,10 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 		if (*p == 'z') {
 			p++;
 			lng = 3;
-		} else {
-			while (*p == 'l' && lng < 2) {
-				p++;
-				lng++;
-			}
+		}
+		while (*p == 'l' && lng < 2) {
+			p++;
+			lng++;
 		}
 		c = *p;
 		if (c == 's' || c == 'p') {
