@@ -224,8 +224,7 @@ ota_espota_init(struct ota_espota *rx, const struct ota_espota_config *cfg)
 	rx->run.md5 = cfg->hash;
 	rx->ops = cfg->ops;
 	rx->faults = cfg->faults;
-	rx->state = OTA_ESPOTA_IDLE;
-	rx->phase = OTA_ESPOTA_PH_NONE;
+	/* state IDLE and phase NONE are the zeroes filled in above */
 	return 0;
 }
 
@@ -338,8 +337,6 @@ on_auth(struct ota_espota *rx, uint32_t src_ip, uint16_t src_port, struct pkt *p
 	const char *response;
 	size_t cnonce_len;
 	size_t response_len;
-	uint32_t reply_ip = rx->flavor == OTA_FLAVOR_ESP32 ? src_ip : rx->ota_ip;
-	uint16_t reply_port = rx->flavor == OTA_FLAVOR_ESP32 ? src_port : rx->reply_port;
 	int rc;
 
 	/* anything but a well-formed auth message sends WAITAUTH back to IDLE, silently */
@@ -358,7 +355,11 @@ on_auth(struct ota_espota *rx, uint32_t src_ip, uint16_t src_port, struct pkt *p
 		enter_runupdate(rx, src_ip, src_port);
 		return 1;
 	}
-	udp_send(rx, reply_ip, reply_port, auth_failed, sizeof(auth_failed) - 1);
+	if (rx->flavor != OTA_FLAVOR_ESP32) {
+		src_ip = rx->ota_ip;
+		src_port = rx->reply_port;
+	}
+	udp_send(rx, src_ip, src_port, auth_failed, sizeof(auth_failed) - 1);
 	emit(rx, OTA_ESPOTA_EV_ERROR, OTA_ESPOTA_ERR_AUTH, 0);
 	return 1;
 }
@@ -647,7 +648,9 @@ uint32_t
 ota_espota_poll(struct ota_espota *rx, uint32_t now_ms)
 {
 	/* a phase may finish and start the next one in the same call */
-	for (int guard = 0; rx != 0 && guard < 8; guard++) {
+	if (rx == 0)
+		return UINT32_MAX;
+	for (int guard = 0; guard < 8; guard++) {
 		enum ota_espota_phase before = rx->phase;
 		if (before == OTA_ESPOTA_PH_NONE || before > OTA_ESPOTA_PH_CLOSE_DELAY)
 			return UINT32_MAX;
@@ -679,7 +682,7 @@ ota_espota_poll(struct ota_espota *rx, uint32_t now_ms)
 		if (rx->phase == before)
 			break;
 	}
-	return rx != 0 && rx->phase != OTA_ESPOTA_PH_NONE ? 0 : UINT32_MAX;
+	return rx->phase != OTA_ESPOTA_PH_NONE ? 0 : UINT32_MAX;
 }
 
 void
