@@ -152,10 +152,13 @@ ota_lower(char c)
 bool
 ota_equal_ci(const void *a, const void *b, size_t n)
 {
-	const char *x = a;
-	const char *y = b;
+	const unsigned char *x = a;
+	const unsigned char *y = b;
 	for (size_t i = 0; i < n; i++) {
-		if (ota_lower(x[i]) != ota_lower(y[i]))
+		unsigned c = x[i];
+		/* equal, or the same letter in the other case: only bit 0x20 differs, and
+		 * with it set the byte is 'a' to 'z' */
+		if (c != y[i] && ((c ^ y[i]) != 0x20 || (c | 0x20) - 'a' > 'z' - 'a'))
 			return false;
 	}
 	return true;
