@@ -72,8 +72,7 @@ ota_copy(void *dst, const void *src, size_t n)
 {
 	uint8_t *d = dst;
 	const uint8_t *s = src;
-	if (d == s || n == 0)
-		return;
+	/* n == 0 copies nothing, d == s copies each byte onto itself */
 	if (d < s) {
 		for (size_t i = 0; i < n; i++)
 			d[i] = s[i];
