@@ -61,8 +61,9 @@ static uint32_t
 parse_int(struct pkt *p)
 {
 	uint32_t v = 0;
+	/* a byte peek() saw is there: read() would only step over it */
 	while (pkt_peek(p) == ' ')
-		(void)pkt_read(p);
+		p->off++;
 	for (int i = 0; i < 16; i++) {
 		uint32_t d = (uint32_t)(pkt_peek(p) - '0');
 		if (d > 9)
@@ -70,7 +71,7 @@ parse_int(struct pkt *p)
 		/* v * 10 + d > ATOI_MAX, without a division: (ATOI_MAX - d) / 10 is 214748364
 		 * for d <= 7 and one less for 8 and 9 */
 		v = v > ATOI_MAX / 10u - (d > 7) ? ATOI_MAX : v * 10u + d;
-		(void)pkt_read(p);
+		p->off++;
 	}
 	return 0;
 }
@@ -193,8 +194,7 @@ set_key(struct ota_espota *rx, enum ota_auth_scheme scheme, const char *hash)
 	}
 	rx->scheme = scheme;
 	ota_fill(rx->key, 0, sizeof(rx->key));
-	if (n != 0)
-		ota_copy(rx->key, hash, n);
+	ota_copy(rx->key, hash, n); /* nothing when n is 0 */
 	rx->key_len = n;
 	return 0;
 }
@@ -332,7 +332,7 @@ on_invitation(
 static int
 on_auth(struct ota_espota *rx, uint32_t src_ip, uint16_t src_port, struct pkt *p)
 {
-	size_t want = ota_auth_hex_len(rx->scheme);
+	size_t want = rx->nonce_len; /* the scheme's hex length: WAITAUTH keeps the nonce's scheme */
 	const char *cnonce;
 	const char *response;
 	size_t cnonce_len;
