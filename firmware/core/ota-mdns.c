@@ -89,7 +89,6 @@ name_is(const struct ota_dns_name *name, const uint8_t *wire)
 int
 ota_dns_reader_init(struct ota_dns_reader *r, const uint8_t *pkt, size_t len)
 {
-	uint16_t h[6];
 	size_t need;
 
 	if (r == NULL || (pkt == NULL && len != 0))
@@ -99,13 +98,8 @@ ota_dns_reader_init(struct ota_dns_reader *r, const uint8_t *pkt, size_t len)
 		return OTA_MDNS_E_MALFORMED;
 	r->pkt = pkt;
 	r->len = len;
-	get_u16s(pkt, h, 6);
-	r->hdr.id = h[0];
-	r->hdr.flags = h[1];
-	r->hdr.qdcount = h[2];
-	r->hdr.ancount = h[3];
-	r->hdr.nscount = h[4];
-	r->hdr.arcount = h[5];
+	/* the header is six 16-bit fields, in the order of struct ota_dns_header */
+	get_u16s(pkt, (uint16_t *)&r->hdr, 6);
 	r->off = DNS_HEADER_LEN;
 
 	/* counts that cannot fit are rejected before any record is read */
@@ -119,9 +113,9 @@ ota_dns_reader_init(struct ota_dns_reader *r, const uint8_t *pkt, size_t len)
 int
 ota_dns_read_name(const uint8_t *pkt, size_t len, size_t *off, struct ota_dns_name *out)
 {
+	/* next: where the name ends in the packet, once a pointer was followed (never 0) */
 	size_t pos, limit, next = 0, n = 0;
 	unsigned hops = 0;
-	bool jumped = false;
 
 	if (pkt == NULL || off == NULL || out == NULL)
 		return OTA_MDNS_E_ARGS;
@@ -133,7 +127,7 @@ ota_dns_read_name(const uint8_t *pkt, size_t len, size_t *off, struct ota_dns_na
 		if (pos >= len)
 			return OTA_MDNS_E_MALFORMED;
 		c = pkt[pos];
-		if ((c & 0xC0) == 0xC0) {
+		if (c >= 0xC0) {
 			size_t target;
 
 			if (pos + 1 >= len)
@@ -145,15 +139,13 @@ ota_dns_read_name(const uint8_t *pkt, size_t len, size_t *off, struct ota_dns_na
 			 */
 			if (target >= limit || ++hops > MAX_POINTER_HOPS)
 				return OTA_MDNS_E_MALFORMED;
-			if (!jumped) {
+			if (next == 0)
 				next = pos + 2;
-				jumped = true;
-			}
 			pos = target;
 			limit = target;
 			continue;
 		}
-		if ((c & 0xC0) != 0) /* 0x40 extended and 0x80 reserved label types */
+		if (c >= 0x40) /* 0x40 extended and 0x80 reserved label types */
 			return OTA_MDNS_E_MALFORMED;
 		if (c == 0)
 			break;
@@ -169,36 +161,34 @@ ota_dns_read_name(const uint8_t *pkt, size_t len, size_t *off, struct ota_dns_na
 	}
 	out->wire[n++] = 0;
 	out->len = (uint8_t)n;
-	*off = jumped ? next : pos + 1;
+	*off = next != 0 ? next : pos + 1;
 	return 0;
 }
 
 int
 ota_dns_reader_next(struct ota_dns_reader *r, struct ota_dns_record *rec)
 {
-	uint32_t q, an, ns, total;
+	/* the four counts follow each other in struct ota_dns_header, in section order */
+	const uint16_t *count;
+	uint32_t end = 0;
 	uint16_t h[5];
 	size_t fixed;
+	unsigned s;
 	int rc;
 
 	if (r == NULL || rec == NULL || r->pkt == NULL)
 		return OTA_MDNS_E_ARGS;
-	q = r->hdr.qdcount;
-	an = q + r->hdr.ancount;
-	ns = an + r->hdr.nscount;
-	total = ns + r->hdr.arcount;
-	if (r->index >= total)
+	count = &r->hdr.qdcount;
+	for (s = 0; s < 4; s++) {
+		end += count[s];
+		if (r->index < end)
+			break;
+	}
+	if (s == 4)
 		return 0;
 
 	ota_fill(rec, 0, sizeof(*rec));
-	if (r->index < q)
-		rec->section = OTA_DNS_QUESTION;
-	else if (r->index < an)
-		rec->section = OTA_DNS_ANSWER;
-	else if (r->index < ns)
-		rec->section = OTA_DNS_AUTHORITY;
-	else
-		rec->section = OTA_DNS_ADDITIONAL;
+	rec->section = (enum ota_dns_section)s;
 
 	rc = ota_dns_read_name(r->pkt, r->len, &r->off, &rec->name);
 	if (rc < 0)
@@ -246,17 +236,15 @@ ota_dns_rdata_canonical(const uint8_t *pkt,
 
 	switch (rec->type) {
 	case OTA_DNS_TYPE_A:
-		if (rec->rdlength != 4)
-			return OTA_MDNS_E_MALFORMED;
-		break;
 	case OTA_DNS_TYPE_AAAA:
-		if (rec->rdlength != 16)
+		if (rec->rdlength != (rec->type == OTA_DNS_TYPE_A ? 4 : 16))
 			return OTA_MDNS_E_MALFORMED;
 		break;
 	case OTA_DNS_TYPE_TXT:
 		/* every string must end inside the rdata */
-		for (size_t p = off; p < end; p += 1 + (size_t)pkt[p]) {
-			if (p + 1 + pkt[p] > end)
+		for (size_t p = off; p < end;) {
+			p += 1 + (size_t)pkt[p];
+			if (p > end)
 				return OTA_MDNS_E_MALFORMED;
 		}
 		break;
@@ -1369,7 +1357,8 @@ ota_mdns_on_packet(struct ota_mdns *m,
 uint32_t
 ota_mdns_poll(struct ota_mdns *m, uint32_t now_ms)
 {
-	uint32_t wait = UINT32_MAX;
+	uint32_t wait;
+	bool timing;
 
 	if (m == NULL)
 		return UINT32_MAX;
@@ -1397,12 +1386,13 @@ ota_mdns_poll(struct ota_mdns *m, uint32_t now_ms)
 		if (m->step >= OTA_MDNS_ANNOUNCE_COUNT)
 			m->state = OTA_MDNS_RUNNING;
 	}
-	if (m->state == OTA_MDNS_PROBING || m->state == OTA_MDNS_ANNOUNCING)
-		wait = time_reached(now_ms, m->next_ms) ? 0 : m->next_ms - now_ms;
-	if (m->pending != 0) {
-		uint32_t p = time_reached(now_ms, m->pending_ms) ? 0 : m->pending_ms - now_ms;
-		if (p < wait)
-			wait = p;
-	}
-	return wait;
+	/* whichever of the timers still running is due first */
+	timing = m->state == OTA_MDNS_PROBING || m->state == OTA_MDNS_ANNOUNCING;
+	if (m->pending != 0)
+		wait = m->pending_ms;
+	else if (!timing)
+		return UINT32_MAX;
+	if (timing && (m->pending == 0 || (int32_t)(m->next_ms - wait) < 0))
+		wait = m->next_ms;
+	return time_reached(now_ms, wait) ? 0 : wait - now_ms;
 }
