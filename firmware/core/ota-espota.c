@@ -82,9 +82,9 @@ read_until(struct pkt *p, char end, const char **s, size_t *n)
 {
 	*s = (const char *)p->d + p->off;
 	*n = 0;
-	for (;;) {
-		int c = pkt_read(p);
-		if (c < 0 || c == 0 || c == (unsigned char)end)
+	while (p->off < p->len) {
+		uint8_t c = p->d[p->off++];
+		if (c == 0 || c == (unsigned char)end)
 			return;
 		(*n)++;
 	}

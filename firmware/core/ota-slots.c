@@ -674,7 +674,7 @@ ota_slots_next_update_slot(const struct ota_slots *s)
 		return OTA_E_NOT_FOUND;
 	if (s->running < 0 || s->running >= (int)s->app_count)
 		return 0;
-	return (s->running + 1) % (int)s->app_count;
+	return s->running + 1 < (int)s->app_count ? s->running + 1 : 0;
 }
 
 int
