@@ -284,8 +284,7 @@ ota_partition_table_default(uint32_t flash_size,
 		if (slot_size == 0)
 			return OTA_E_NO_SPACE;
 	}
-	if (slot_size > flash_size)
-		return OTA_E_NO_SPACE;
+	/* a slot larger than the flash fails the test after align_up too, wrapped or not */
 	app1 = align_up(OTA_DEFAULT_APP_OFFSET + slot_size, OTA_FLASH_BLOCK_SIZE);
 	if (app1 > flash_size || slot_size > flash_size - app1)
 		return OTA_E_NO_SPACE;
@@ -1295,8 +1294,7 @@ check_md5(struct ota_update *u, struct flash_image *fi)
 {
 	const struct ota_hash_ops *h = u->slots->cfg.hash;
 	uint8_t *buf = u->slots->cfg.scratch;
-	uint32_t cap =
-	    u->slots->cfg.scratch_len > 0x10000u ? 0x10000u : (uint32_t)u->slots->cfg.scratch_len;
+	size_t cap = u->slots->cfg.scratch_len;
 	uint8_t md5[OTA_MD5_LEN];
 	uint32_t off = 0;
 	int rc = hash_begin(h, OTA_HASH_MD5);
@@ -1304,14 +1302,15 @@ check_md5(struct ota_update *u, struct flash_image *fi)
 		return rc;
 	fi->rc = OTA_OK;
 	while (off < u->written) {
-		uint32_t n = u->written - off < cap ? u->written - off : cap;
-		rc = flash_image_read(fi, off, buf, n) < 0 ? fi->rc
-							   : hash_update(h, OTA_HASH_MD5, buf, n);
+		/* flash_image_read() takes 64 KiB at most and says how much it took */
+		int n = flash_image_read(fi, off, buf,
+					 u->written - off < cap ? u->written - off : cap);
+		rc = n < 0 ? fi->rc : hash_update(h, OTA_HASH_MD5, buf, (size_t)n);
 		if (rc != OTA_OK) {
 			hash_drop(h, OTA_HASH_MD5);
 			return rc;
 		}
-		off += n;
+		off += (uint32_t)n;
 	}
 	rc = hash_finish(h, OTA_HASH_MD5, md5);
 	if (rc != OTA_OK)
