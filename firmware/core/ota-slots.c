@@ -904,9 +904,7 @@ ota_slots_set_boot(struct ota_slots *s, int slot)
 	uint32_t seq = (uint32_t)slot + 1;
 	int rc;
 
-	if (ota_slots_app(s, slot) == NULL)
-		return OTA_E_NOT_FOUND;
-	rc = ota_slots_verify(s, slot, NULL);
+	rc = ota_slots_verify(s, slot, NULL); /* OTA_E_NOT_FOUND for a slot that does not exist */
 	if (rc != OTA_OK)
 		return rc;
 	rc = otadata_read(s, &od);
@@ -1077,7 +1075,8 @@ ota_boot(struct ota_slots *s, struct ota_boot_result *result)
 		uint32_t st = OTA_IMG_UNDEFINED;
 		r->fallback = true;
 		r->entry = -1;
-		r->state = ota_slots_get_state(s, slot, &st) == OTA_OK ? st : OTA_IMG_UNDEFINED;
+		(void)ota_slots_get_state(s, slot, &st); /* st is only written on success */
+		r->state = st;
 	}
 	r->slot = slot;
 	s->running = slot;
@@ -1132,10 +1131,11 @@ ota_update_begin(
 			return OTA_E_NOT_FOUND;
 		if (slot == s->running)
 			return OTA_E_CONFLICT;
-		if (s->cfg.rollback && s->running >= 0) {
-			uint32_t st;
-			if (ota_slots_get_state(s, s->running, &st) == OTA_OK &&
-			    st == OTA_IMG_PENDING_VERIFY)
+		if (s->cfg.rollback) {
+			/* st stays UNDEFINED when nothing runs or otadata has no state for it */
+			uint32_t st = OTA_IMG_UNDEFINED;
+			(void)ota_slots_get_state(s, s->running, &st);
+			if (st == OTA_IMG_PENDING_VERIFY)
 				return OTA_E_BAD_STATE;
 		}
 	}
