@@ -306,8 +306,7 @@ on_invitation(
 	rx->cmd = (int)cmd;
 	rx->host_port = (uint16_t)port; /* stored in a uint16_t, as on the devices */
 	rx->size = size;
-	ota_copy(rx->md5, md5, md5_len);
-	rx->md5[md5_len] = '\0';
+	ota_copy_field(rx->md5, md5, md5_len); /* read_until() stopped at any NUL */
 	rx->ota_ip = src_ip;
 	rx->reply_port = src_port;
 	rx->received = 0;
