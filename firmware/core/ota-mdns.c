@@ -403,8 +403,8 @@ put_u16(struct writer *w, uint16_t v)
 static void
 put_u32(struct writer *w, uint32_t v)
 {
-	uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
-	put_bytes(w, b, 4);
+	put_u16(w, (uint16_t)(v >> 16));
+	put_u16(w, (uint16_t)v);
 }
 
 static void
@@ -497,10 +497,8 @@ put_rdata(const struct ota_mdns *m, struct writer *w, enum ota_mdns_rec r, enum 
 
 	switch (r) {
 	case OTA_MDNS_REC_PTR_ENUM:
-		put_name(w, svc_wire, compress);
-		break;
 	case OTA_MDNS_REC_PTR_SVC:
-		put_name(w, m->instance.wire, compress);
+		put_name(w, r == OTA_MDNS_REC_PTR_ENUM ? svc_wire : m->instance.wire, compress);
 		break;
 	case OTA_MDNS_REC_SRV:
 		put_u32(w, 0); /* priority, weight */
@@ -515,14 +513,16 @@ put_rdata(const struct ota_mdns *m, struct writer *w, enum ota_mdns_rec r, enum 
 		put_u32(w, m->ipv4);
 		break;
 	case OTA_MDNS_REC_NSEC_INSTANCE:
-		/* RFC 6762 §6.1 restricted form: next name = owner, window 0, TXT (16), SRV (33) */
-		put_name(w, m->instance.wire, false);
-		put_bytes(w, "\0\5\0\0\x80\0\x40", 7);
-		break;
 	case OTA_MDNS_REC_NSEC_HOST:
-		/* window 0, only A (1) */
-		put_name(w, m->host.wire, false);
-		put_bytes(w, "\0\1\x40", 3);
+		/*
+		 * RFC 6762 §6.1 restricted form: next name = owner, window 0, then for the
+		 * instance TXT (16) and SRV (33), for the host only A (1)
+		 */
+		put_name(w, rec_owner(m, r), false);
+		if (r == OTA_MDNS_REC_NSEC_INSTANCE)
+			put_bytes(w, "\0\5\0\0\x80\0\x40", 7);
+		else
+			put_bytes(w, "\0\1\x40", 3);
 		break;
 	default:
 		w->failed = true;
@@ -739,22 +739,25 @@ static void
 respond(struct ota_mdns *m, uint32_t answers, unsigned mode, const struct reply_to *to, uint32_t now)
 {
 	int len = build_response(m, m->buf, sizeof(m->buf), answers, mode, to);
+	uint32_t ip = OTA_MDNS_GROUP;
+	uint16_t port = OTA_MDNS_PORT;
 
 	if (len == OTA_MDNS_E_NOSPACE)
 		len = build_response(m, m->buf, sizeof(m->buf), answers, mode | MODE_BARE, to);
 	if (len < 0)
 		return;
 	if (to != NULL) {
-		m->send(m->user, to->ip, to->port, m->buf, (size_t)len);
-		return;
-	}
-	for (int r = 0; r < OTA_MDNS_REC_COUNT; r++) {
-		if (answers & BIT(r)) {
-			m->last_multicast_ms[r] = now;
-			m->multicast_once[r] = true;
+		ip = to->ip;
+		port = to->port;
+	} else {
+		for (int r = 0; r < OTA_MDNS_REC_COUNT; r++) {
+			if (answers & BIT(r)) {
+				m->last_multicast_ms[r] = now;
+				m->multicast_once[r] = true;
+			}
 		}
 	}
-	m->send(m->user, OTA_MDNS_GROUP, OTA_MDNS_PORT, m->buf, (size_t)len);
+	m->send(m->user, ip, port, m->buf, (size_t)len);
 }
 
 static void
@@ -779,10 +782,15 @@ send_probe(struct ota_mdns *m)
 
 /* ---- names and configuration ---- */
 
-/* base, or base-N with base cut (on a UTF-8 boundary) so the label stays within 63 bytes */
+/*
+ * base, or base-N with base cut (on a UTF-8 boundary) so the label stays within 63 bytes,
+ * followed by the wire-form name @tail of @tail_size bytes
+ */
 static void
-make_label(const char *base, unsigned suffix, uint8_t *label_out)
+make_name(struct ota_dns_name *out, const char *base, unsigned suffix, const uint8_t *tail,
+	  size_t tail_size)
 {
+	uint8_t *label_out = out->wire;
 	char digits[11];
 	size_t nd = 0, bl = ota_strnlen(base, OTA_MDNS_LABEL_MAX);
 
@@ -801,22 +809,15 @@ make_label(const char *base, unsigned suffix, uint8_t *label_out)
 		bl += 1 + nd;
 	}
 	label_out[0] = (uint8_t)bl;
+	ota_copy(label_out + 1 + bl, tail, tail_size);
+	out->len = (uint8_t)(1 + bl + tail_size);
 }
 
 static void
 make_names(struct ota_mdns *m)
 {
-	size_t l;
-
-	make_label(m->host_base, m->host_suffix, m->host.wire);
-	l = 1 + (size_t)m->host.wire[0];
-	ota_copy(m->host.wire + l, local_wire, sizeof(local_wire));
-	m->host.len = (uint8_t)(l + sizeof(local_wire));
-
-	make_label(m->instance_base, m->instance_suffix, m->instance.wire);
-	l = 1 + (size_t)m->instance.wire[0];
-	ota_copy(m->instance.wire + l, svc_wire, sizeof(svc_wire));
-	m->instance.len = (uint8_t)(l + sizeof(svc_wire));
+	make_name(&m->host, m->host_base, m->host_suffix, local_wire, sizeof(local_wire));
+	make_name(&m->instance, m->instance_base, m->instance_suffix, svc_wire, sizeof(svc_wire));
 }
 
 /* one "key=value" string of the TXT record; one that does not fit is left out */
