@@ -182,7 +182,10 @@ end_with_error(struct ota_espota *rx, enum ota_update_error err, const char *tex
 static int
 set_key(struct ota_espota *rx, enum ota_auth_scheme scheme, const char *hash)
 {
-	size_t n = hash != 0 ? ota_strnlen(hash, OTA_AUTH_SHA256_HEX_LEN + 1) : 0;
+	size_t n;
+	if (hash == 0)
+		hash = ""; /* no password; ota_copy() below gets a real pointer either way */
+	n = ota_strnlen(hash, OTA_AUTH_SHA256_HEX_LEN + 1);
 	if (scheme != OTA_AUTH_MD5 && scheme != OTA_AUTH_PBKDF2)
 		return OTA_E_BAD_ARGS;
 	if (n != 0) {
@@ -194,7 +197,7 @@ set_key(struct ota_espota *rx, enum ota_auth_scheme scheme, const char *hash)
 	}
 	rx->scheme = scheme;
 	ota_fill(rx->key, 0, sizeof(rx->key));
-	ota_copy(rx->key, hash, n); /* nothing when n is 0 */
+	ota_copy(rx->key, hash, n);
 	rx->key_len = n;
 	return 0;
 }
