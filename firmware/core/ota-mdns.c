@@ -89,6 +89,7 @@ name_is(const struct ota_dns_name *name, const uint8_t *wire)
 int
 ota_dns_reader_init(struct ota_dns_reader *r, const uint8_t *pkt, size_t len)
 {
+	uint16_t h[6];
 	size_t need;
 
 	if (r == NULL || (pkt == NULL && len != 0))
@@ -98,8 +99,14 @@ ota_dns_reader_init(struct ota_dns_reader *r, const uint8_t *pkt, size_t len)
 		return OTA_MDNS_E_MALFORMED;
 	r->pkt = pkt;
 	r->len = len;
-	/* the header is six 16-bit fields, in the order of struct ota_dns_header */
-	get_u16s(pkt, (uint16_t *)&r->hdr, 6);
+	/* the header is six big-endian 16-bit fields */
+	get_u16s(pkt, h, 6);
+	r->hdr.id = h[0];
+	r->hdr.flags = h[1];
+	r->hdr.qdcount = h[2];
+	r->hdr.ancount = h[3];
+	r->hdr.nscount = h[4];
+	r->hdr.arcount = h[5];
 	r->off = DNS_HEADER_LEN;
 
 	/* counts that cannot fit are rejected before any record is read */
@@ -168,8 +175,8 @@ ota_dns_read_name(const uint8_t *pkt, size_t len, size_t *off, struct ota_dns_na
 int
 ota_dns_reader_next(struct ota_dns_reader *r, struct ota_dns_record *rec)
 {
-	/* the four counts follow each other in struct ota_dns_header, in section order */
-	const uint16_t *count;
+	/* the four section counts, in section order, as the header carries them */
+	uint16_t count[4];
 	uint32_t end = 0;
 	uint16_t h[5];
 	size_t fixed;
@@ -178,7 +185,7 @@ ota_dns_reader_next(struct ota_dns_reader *r, struct ota_dns_record *rec)
 
 	if (r == NULL || rec == NULL || r->pkt == NULL)
 		return OTA_MDNS_E_ARGS;
-	count = &r->hdr.qdcount;
+	get_u16s(r->pkt + 4, count, 4);
 	for (s = 0; s < 4; s++) {
 		end += count[s];
 		if (r->index < end)
