@@ -83,8 +83,7 @@ static void
 set_md5(struct ota_http_conn *c, const char *v, size_t vn)
 {
 	if (vn == 32 && ota_auth_is_hex(v, 32)) {
-		ota_copy(c->md5, v, 32);
-		c->md5[32] = '\0';
+		ota_copy(c->md5, v, 32); /* md5[32] stays 0 from request_reset() */
 		c->have_md5 = true;
 	} else {
 		c->md5_bad = true;
@@ -146,8 +145,8 @@ ota_http_parse_request_line(struct ota_http_conn *c)
 		c->path_over = true;
 		return 0;
 	}
+	/* once per request, into the path request_reset() zeroed: it ends with a NUL */
 	ota_copy(c->path, target, tn);
-	c->path[tn] = '\0';
 	return 0;
 }
 
