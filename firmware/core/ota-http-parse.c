@@ -325,12 +325,14 @@ ota_http_parse_disposition(struct ota_http_conn *c)
 	size_t an;
 	long e2;
 	size_t name_n;
+	size_t skip;
 
 	if (e1 < 0)
 		return;
 	c->part_named = true;
-	arg = s + e1 + 2 > s + n ? s + n : s + e1 + 2; /* skip '=' and the quote */
-	an = (size_t)(s + n - arg);
+	skip = (size_t)e1 + 2 > n ? n : (size_t)e1 + 2; /* skip '=' and the quote */
+	arg = s + skip;
+	an = n - skip;
 	e2 = ota_http_index_of(arg, an, '=');
 	if (e2 < 0) {
 		name_n = an > 0 ? an - 1 : 0; /* drop the closing quote */
