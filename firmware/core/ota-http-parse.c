@@ -297,15 +297,19 @@ ota_http_parse_header(struct ota_http_conn *c)
 			c->auth_len = (uint16_t)vn;
 		}
 		break;
-	case H_CONNECTION:
-		c->keep_alive = ota_http_match(v, vn, "keep-alive", OTA_HTTP_CI);
-		break;
 	case H_TRANSFER_ENCODING:
 		c->chunked = true;
 		break;
-	case H_EXPECT:
-		c->expect_continue = ota_http_match(v, vn, "100-continue", OTA_HTTP_CI);
+	case H_CONNECTION:
+	case H_EXPECT: {
+		bool is = ota_http_match(v, vn, h == H_EXPECT ? "100-continue" : "keep-alive",
+					 OTA_HTTP_CI);
+		if (h == H_EXPECT)
+			c->expect_continue = is;
+		else
+			c->keep_alive = is;
 		break;
+	}
 	case H_X_MD5:
 		set_md5(c, v, vn);
 		break;
