@@ -177,7 +177,7 @@ static const char chip_names[OTA_CHIP_LAST][10] = {
 static bool
 addr_in(uint32_t a, uint32_t lo, uint32_t hi);
 
-static const struct chip_info *
+static OTA_NOINLINE const struct chip_info *
 chip_info_get(enum ota_chip chip)
 {
 	if (chip <= OTA_CHIP_UNKNOWN || chip >= OTA_CHIP_LAST)
@@ -366,7 +366,7 @@ ota_flash_freq_mhz(enum ota_chip chip, uint8_t code)
 	}
 }
 
-static uint32_t
+static OTA_NOINLINE uint32_t
 flash_size_bytes(enum ota_chip chip, uint8_t code)
 {
 	if (chip == OTA_CHIP_ESP8266) {
@@ -437,7 +437,7 @@ clamp_u32(size_t v)
 	return v > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)v;
 }
 
-static bool
+static OTA_NOINLINE bool
 bytes_are(const uint8_t *p, size_t n, uint8_t value)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -731,7 +731,7 @@ walk_segments(struct src *s, size_t off, unsigned count, struct walk *w)
 		w->checksum_present = true;
 }
 
-static bool
+static OTA_NOINLINE bool
 walk_ok(const struct walk *w)
 {
 	/* (only a complete walk has its checksum present) */
@@ -1580,7 +1580,7 @@ mem_map(void *user, size_t off, size_t n)
 	return m->buf + off;
 }
 
-static void
+static OTA_NOINLINE void
 mem_reader(struct ota_reader *r, struct mem_image *m, const uint8_t *buf, size_t len)
 {
 	ota_fill(r, 0, sizeof(*r));
