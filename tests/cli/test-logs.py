@@ -18,6 +18,8 @@ import sys
 import tempfile
 import threading
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from testnet import free_ports  # noqa: E402
 
 CLI, SIM = sys.argv[1], sys.argv[2]
 failures = []
@@ -49,26 +51,6 @@ def run(*args, timeout=60):
     return p.returncode, p.stdout.decode("utf-8"), p.stderr.decode("utf-8")
 
 
-def free_ports(n):
-    """n consecutive free TCP ports on 127.0.0.1 (the simulator uses port + i)"""
-    for _ in range(50):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        base = s.getsockname()[1]
-        s.close()
-        if base + n > 65000:
-            continue
-        ok = True
-        for p in range(base, base + n):
-            t = socket.socket()
-            try:
-                t.bind(("127.0.0.1", p))
-            except OSError:
-                ok = False
-            t.close()
-        if ok:
-            return base
-    raise RuntimeError("no free ports")
 
 
 class Sim:

@@ -22,30 +22,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import uitest  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from testnet import free_ports  # noqa: E402
 
 WINDOW = 'espfleet log view'
 COUNT = 5
 
 
-def free_ports(n):
-    for _ in range(50):
-        s = socket.socket()
-        s.bind(('127.0.0.1', 0))
-        base = s.getsockname()[1]
-        s.close()
-        if base + n > 65000:
-            continue
-        ok = True
-        for p in range(base, base + n):
-            t = socket.socket()
-            try:
-                t.bind(('127.0.0.1', p))
-            except OSError:
-                ok = False
-            t.close()
-        if ok:
-            return base
-    raise RuntimeError('no free ports')
 
 
 class Demo:
