@@ -84,9 +84,11 @@ read_until(struct pkt *p, char end, const char **s, size_t *n)
 	*n = 0;
 	while (p->off < p->len) {
 		uint8_t c = p->d[p->off++];
-		if (c == 0 || c == (unsigned char)end)
+		/* as &&, GCC branches on each test instead of computing both into a flag */
+		if (c != 0 && c != (unsigned char)end)
+			(*n)++;
+		else
 			return;
-		(*n)++;
 	}
 }
 
@@ -97,16 +99,21 @@ is_space(char c)
 	return c == ' ' || (unsigned char)(c - '\t') < 5u;
 }
 
-/* Arduino String::trim() */
-static OTA_NOINLINE void
+/* Arduino String::trim(); on copies, so its one caller inlines it cheaply */
+static void
 trim(const char **s, size_t *n)
 {
-	while (*n > 0 && is_space((*s)[0])) {
-		(*s)++;
-		(*n)--;
+	const char *t = *s;
+	size_t len = *n;
+
+	while (len > 0 && is_space(t[0])) {
+		t++;
+		len--;
 	}
-	while (*n > 0 && is_space((*s)[*n - 1]))
-		(*n)--;
+	while (len > 0 && is_space(t[len - 1]))
+		len--;
+	*s = t;
+	*n = len;
 }
 
 static size_t
