@@ -112,11 +112,18 @@ ota_update_error_format(
 	return ota_format(out, out_size, "ERROR[%u]: %s\n", (unsigned)err, text);
 }
 
-size_t
-ota_update_md5_detail(char *out, size_t out_size, const char *expected, const char *calculated)
+/* ota_sink_run_end() has this inlined, so a device that only runs sinks links no copy */
+static size_t
+md5_detail(char *out, size_t out_size, const char *expected, const char *calculated)
 {
 	return ota_format(out, out_size, "MD5 verification failed: expected: %s, calculated: %s",
 			  expected, calculated);
+}
+
+size_t
+ota_update_md5_detail(char *out, size_t out_size, const char *expected, const char *calculated)
+{
+	return md5_detail(out, out_size, expected, calculated);
 }
 
 bool
@@ -205,6 +212,7 @@ ota_sink_run_end(
 	if (r->hashing) {
 		uint8_t d[OTA_MD5_LEN];
 		char calc[2 * OTA_MD5_LEN + 1];
+		bool same;
 		bool ok = r->md5->finish(r->md5->user, OTA_HASH_MD5, d) == 0;
 		r->hashing = false;
 		if (!ok)
@@ -213,11 +221,12 @@ ota_sink_run_end(
 			d[0] ^= 0xffu;
 		ota_hex(d, sizeof(d), calc);
 		/* ESP8266 compares with strcasecmp, ESP32 the String it read with != */
-		if (!ok || !(flavor == OTA_FLAVOR_ESP8266
-				 ? ota_equal_ci(md5_hex, calc, 2 * OTA_MD5_LEN)
-				 : ota_compare(md5_hex, calc, 2 * OTA_MD5_LEN) == 0)) {
+		same = flavor == OTA_FLAVOR_ESP8266
+			   ? ota_equal_ci(md5_hex, calc, 2 * OTA_MD5_LEN)
+			   : ota_compare(md5_hex, calc, 2 * OTA_MD5_LEN) == 0;
+		if (!ok || !same) {
 			if (flavor == OTA_FLAVOR_ESP8266)
-				(void)ota_update_md5_detail(text, OTA_SINK_TEXT_MAX, md5_hex, calc);
+				(void)md5_detail(text, OTA_SINK_TEXT_MAX, md5_hex, calc);
 			ota_sink_run_abort(r);
 			return OTA_UPDATE_ERR_MD5;
 		}
