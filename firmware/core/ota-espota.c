@@ -96,7 +96,9 @@ static bool
 is_space(char c)
 {
 	/* ' ' and '\t' '\n' '\v' '\f' '\r', which are 9 to 13 */
-	return c == ' ' || (unsigned char)(c - '\t') < 5u;
+	if (c == ' ')
+		return true;
+	return (unsigned char)(c - '\t') < 5u;
 }
 
 /* Arduino String::trim(); on copies, so its one caller inlines it cheaply */
@@ -303,8 +305,13 @@ on_invitation(
 	const char *md5;
 	size_t md5_len;
 
-	if (cmd != OTA_CMD_FLASH && cmd != OTA_CMD_FS)
+	switch (cmd) {
+	case OTA_CMD_FLASH:
+	case OTA_CMD_FS:
+		break;
+	default:
 		return 0;
+	}
 	port = parse_int(p);
 	size = parse_int(p);
 	(void)pkt_read(p); /* the separator, whatever it is */
