@@ -16,6 +16,7 @@
 #include "fw-log.h"
 #include "fw-sink.h"
 #include "ota-test-support.h"
+#include "port-info.h"
 #include "ota/ota-errors.h"
 #include "ota/ota-log.h"
 #include "ota/ota-mdns.h"
@@ -81,11 +82,10 @@ START_TEST(test_state_mapping)
 		ck_assert_uint_eq(fw_state_from_idf(map[i].idf), map[i].core);
 		/* the same numbers on flash: otadata written by either side reads the same */
 		ck_assert_uint_eq((uint32_t)map[i].idf, map[i].core);
-		ck_assert_str_eq(fw_state_id(map[i].core), map[i].id);
+		ck_assert_str_eq(port_state_id(map[i].core), map[i].id);
 	}
 	/* a value neither knows boots like UNDEFINED */
 	ck_assert_uint_eq(fw_state_from_idf((esp_ota_img_states_t)7), OTA_IMG_UNDEFINED);
-	ck_assert_str_eq(fw_state_id(7), "unknown");
 }
 END_TEST
 
@@ -267,49 +267,6 @@ START_TEST(test_txt_values)
 	ck_assert_str_eq(txt.value[5], "0000000000000000");
 	ck_assert_str_eq(txt.key[8], "mac");
 	ck_assert_str_eq(txt.value[8], "00:00:00:00:00:00");
-}
-END_TEST
-
-/* ---- fw-glue: /info ---- */
-
-START_TEST(test_info_json)
-{
-	struct fw_info info;
-	char buf[1024];
-	int n;
-
-	memset(&info, 0, sizeof(info));
-	info.name = "lab\"1";
-	memcpy(info.mac, "\xa2\x7d\xeb\x07\x8a\x74", 6);
-	info.chip = "esp32c3";
-	info.board = "esp32c3";
-	info.project = "espfleet-fw";
-	info.version = "1.0.0\n";
-	memset(info.fw_sha256, 0xAB, sizeof(info.fw_sha256));
-	info.running_slot = "ota_1";
-	info.running_state = OTA_IMG_PENDING_VERIFY;
-	info.slot_size = 0x1e0000;
-	info.free_space = 0x1e0000;
-	info.uptime_s = 12;
-	info.boot_count = 3;
-	info.last_update = "rolled back";
-	info.idf_version = "v5.5.5";
-	info.reset_reason = "software";
-	n = fw_info_json(&info, buf, sizeof(buf));
-	ck_assert_int_eq(n, (int)strlen(buf));
-	ck_assert_str_eq(
-	    buf,
-	    "{\"name\":\"lab\\\"1\",\"mac\":\"a2:7d:eb:07:8a:74\",\"chip\":\"esp32c3\","
-	    "\"board\":\"esp32c3\",\"project\":\"espfleet-fw\",\"version\":\"1.0.0\\u000a\","
-	    "\"fw_sha256\":\"abababababababababababababababababababababababababababababababab\","
-	    "\"running_slot\":\"ota_1\",\"running_state\":\"pending_verify\","
-	    "\"slot_size\":1966080,\"free_space\":1966080,\"uptime\":12,\"boot_count\":3,"
-	    "\"last_update\":\"rolled back\",\"idf_version\":\"v5.5.5\","
-	    "\"reset_reason\":\"software\"}");
-	/* too small: refused, not cut */
-	ck_assert_int_eq(fw_info_json(&info, buf, 100), -1);
-	ck_assert_int_eq(fw_info_json(&info, buf, (size_t)n), -1);
-	ck_assert_int_eq(fw_info_json(&info, buf, (size_t)n + 1), n);
 }
 END_TEST
 
@@ -935,7 +892,6 @@ glue_suite(void)
 	tcase_add_test(tc, test_bad_app_marker);
 	tcase_add_test(tc, test_txt_same_as_core);
 	tcase_add_test(tc, test_txt_values);
-	tcase_add_test(tc, test_info_json);
 	tcase_add_test(tc, test_log_parse);
 	suite_add_tcase(s, tc);
 

@@ -392,12 +392,14 @@ def group_main():
           and info["project"] == "espfleet-sim" and info["chip"] == "esp32"
           and re.fullmatch(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}", info["mac"]) is not None
           and int(info["mac"][:2], 16) & 3 == 2 and len(info["fw_sha256"]) == 64
-          and info["free_space"] == info["slot_size"] > 1000000, f"{info}")
+          and info["free_space"] == info["slot_size"] > 1000000
+          and info["reset_reason"] == "power_on", f"{info}")
     check("info-fields-exact",
           info is not None and set(info) == {"name", "mac", "chip", "board", "project", "version",
                                              "fw_sha256", "running_slot", "running_state",
                                              "slot_size", "free_space", "uptime", "boot_count",
-                                             "last_update", "idf_version"}, f"{info and sorted(info)}")
+                                             "last_update", "idf_version", "reset_reason"},
+          f"{info and sorted(info)}")
     mac = info["mac"] if info else None
     hist = sim.log_history(wait_for="heartbeat: uptime", timeout=3)
     check("log-boot-lines", "I (" in hist and "boot: ESP-IDF" in hist and "esp_image: segment 0"
@@ -411,7 +413,8 @@ def group_main():
     pend = sim.wait_info(lambda i: i["version"] == "2.0.0")
     check("espota-new-version-pending", pend is not None and pend["running_state"] == "pending_verify"
           and pend["running_slot"] == "ota_1" and pend["boot_count"] == 2
-          and pend["fw_sha256"] == sha256hex(data2) and pend["last_update"] == "ok", f"{pend}")
+          and pend["fw_sha256"] == sha256hex(data2) and pend["last_update"] == "ok"
+          and pend["reset_reason"] == "software", f"{pend}")
     valid = sim.wait_info(lambda i: i["running_state"] == "valid")
     check("espota-confirms", valid is not None and valid["version"] == "2.0.0", f"{valid}")
 

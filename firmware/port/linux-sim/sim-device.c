@@ -21,6 +21,7 @@
 
 #include "ota/ota-errors.h"
 #include "ota/ota-util.h"
+#include "port-info.h"
 #include "sim-image.h"
 
 enum {
@@ -303,27 +304,6 @@ slot_label(const struct sim_device *d, int slot)
 	if (slot == OTA_SLOT_FS)
 		return d->slots.fs != NULL ? d->slots.fs->label : "fs";
 	return p != NULL ? p->label : "?";
-}
-
-static const char *
-state_id(uint32_t state)
-{
-	switch (state) {
-	case OTA_IMG_VALID:
-		return "valid";
-	case OTA_IMG_PENDING_VERIFY:
-		return "pending_verify";
-	case OTA_IMG_UNDEFINED:
-		return "undefined";
-	case OTA_IMG_NEW:
-		return "new";
-	case OTA_IMG_INVALID:
-		return "invalid";
-	case OTA_IMG_ABORTED:
-		return "aborted";
-	default:
-		return "unknown";
-	}
 }
 
 static uint32_t
@@ -674,30 +654,10 @@ random_bytes(void *user, uint8_t *buf, size_t len)
 	return getrandom(buf, len, 0) == (ssize_t)len ? 0 : -1;
 }
 
-static const char *
-espota_error_name(uint32_t e)
-{
-	/* what ArduinoOTA's examples print from onError() */
-	switch (e) {
-	case OTA_ESPOTA_ERR_AUTH:
-		return "Auth Failed";
-	case OTA_ESPOTA_ERR_BEGIN:
-		return "Begin Failed";
-	case OTA_ESPOTA_ERR_CONNECT:
-		return "Connect Failed";
-	case OTA_ESPOTA_ERR_RECEIVE:
-		return "Receive Failed";
-	default:
-		return "End Failed";
-	}
-}
-
 static void
 espota_error(struct sim_device *d, uint32_t err, uint32_t uerr)
 {
-	const char *text = uerr != 0
-			       ? ota_update_error_text(d->cfg.flavor, (enum ota_update_error)uerr)
-			       : espota_error_name(err);
+	const char *text = port_espota_error_text(d->cfg.flavor, err, uerr);
 	struct sim_faults *a = &d->armed;
 
 	if (err == OTA_ESPOTA_ERR_AUTH && a->auth_reject)
@@ -764,47 +724,6 @@ http_close(void *user, int conn)
 		conn_close_when_sent(c);
 }
 
-/* a JSON string: quotes, backslashes and control characters escaped */
-static void
-json_str(char *out, size_t size, size_t *pos, const char *s)
-{
-	size_t p = *pos;
-	if (p + 1 < size)
-		out[p++] = '"';
-	for (; *s != '\0' && p + 7 < size; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			out[p++] = '\\';
-			out[p++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f) {
-			p += (size_t)snprintf(out + p, size - p, "\\u%04x", c);
-		} else {
-			out[p++] = (char)c;
-		}
-	}
-	if (p + 1 < size)
-		out[p++] = '"';
-	out[p] = '\0';
-	*pos = p;
-}
-
-static void json_raw(char *out, size_t size, size_t *pos, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void
-json_raw(char *out, size_t size, size_t *pos, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-	if (*pos >= size)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(out + *pos, size - *pos, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		*pos = *pos + (size_t)n < size ? *pos + (size_t)n : size - 1;
-}
-
 static void
 mac_text(const uint8_t mac[6], char out[18])
 {
@@ -819,36 +738,26 @@ http_info_json(void *user, char *buf, size_t size)
 	const struct ota_partition *run = ota_slots_app(&d->slots, d->running_slot);
 	const struct ota_partition *next =
 	    ota_slots_app(&d->slots, ota_slots_next_update_slot(&d->slots));
-	char mac[18];
-	char sha[65];
-	size_t pos = 0;
+	struct port_info info;
 
-	mac_text(d->mac, mac);
-	ota_hex(d->fw_sha256, sizeof(d->fw_sha256), sha);
-	json_raw(buf, size, &pos, "{\"name\":");
-	json_str(buf, size, &pos, d->cfg.name);
-	json_raw(buf, size, &pos, ",\"mac\":\"%s\",\"chip\":", mac);
-	json_str(buf, size, &pos, ota_chip_id_string(d->cfg.chip));
-	json_raw(buf, size, &pos, ",\"board\":");
-	json_str(buf, size, &pos, d->cfg.board);
-	json_raw(buf, size, &pos, ",\"project\":");
-	json_str(buf, size, &pos, d->desc.project_name);
-	json_raw(buf, size, &pos, ",\"version\":");
-	json_str(buf, size, &pos, d->desc.version);
-	json_raw(buf, size, &pos, ",\"fw_sha256\":\"%s\",\"running_slot\":", sha);
-	json_str(buf, size, &pos, run != NULL ? run->label : "");
-	json_raw(buf, size, &pos,
-		 ",\"running_state\":\"%s\",\"slot_size\":%u,\"free_space\":%u,\"uptime\":%llu,"
-		 "\"boot_count\":%u,\"last_update\":",
-		 state_id(running_state(d)), run != NULL ? (unsigned)run->size : 0u,
-		 next != NULL ? (unsigned)next->size : 0u,
-		 (unsigned long long)((sim_now_us() - d->boot_us) / 1000000u),
-		 (unsigned)d->state.boot_count);
-	json_str(buf, size, &pos, d->state.last_update);
-	json_raw(buf, size, &pos, ",\"idf_version\":");
-	json_str(buf, size, &pos, d->has_desc ? d->desc.idf_ver : "");
-	json_raw(buf, size, &pos, "}");
-	return pos + 1 < size ? (int)pos : -1;
+	memset(&info, 0, sizeof(info));
+	info.name = d->cfg.name;
+	memcpy(info.mac, d->mac, sizeof(info.mac));
+	info.chip = ota_chip_id_string(d->cfg.chip);
+	info.board = d->cfg.board;
+	info.project = d->desc.project_name;
+	info.version = d->desc.version;
+	memcpy(info.fw_sha256, d->fw_sha256, sizeof(info.fw_sha256));
+	info.running_slot = run != NULL ? run->label : "";
+	info.running_state = running_state(d);
+	info.slot_size = run != NULL ? run->size : 0;
+	info.free_space = next != NULL ? next->size : 0;
+	info.uptime_s = (sim_now_us() - d->boot_us) / 1000000u;
+	info.boot_count = d->state.boot_count;
+	info.last_update = d->state.last_update;
+	info.idf_version = d->has_desc ? d->desc.idf_ver : "";
+	info.reset_reason = d->reset_reason;
+	return port_info_json(&info, buf, size);
 }
 
 static void
@@ -1398,9 +1307,9 @@ app_start_lines(struct sim_device *d, uint32_t *vt)
 	boot_line(d, vt, 2, OTA_LOG_INFO, "app_init", "ESP-IDF:          %s", d->desc.idf_ver);
 	boot_line(d, vt, 30, OTA_LOG_INFO, "main_task", "Calling app_main()");
 	boot_line(d, vt, 2, OTA_LOG_INFO, "app_main", "espfleet-sim %s starting", d->desc.version);
-	boot_line(d, vt, 2, OTA_LOG_INFO, "app_main", "running %s (%s), boot #%u",
-		  slot_label(d, d->running_slot), state_id(d->running_state),
-		  (unsigned)d->state.boot_count);
+	boot_line(d, vt, 2, OTA_LOG_INFO, "app_main", "running %s (%s), boot #%u, reset reason %s",
+		  slot_label(d, d->running_slot), port_state_id(d->running_state),
+		  (unsigned)d->state.boot_count, d->reset_reason);
 	if (d->rolled_back)
 		boot_line(d, vt, 1, OTA_LOG_WARN, "app_main",
 			  "last update rolled back: the new app did not confirm itself");
@@ -1436,6 +1345,7 @@ boot(struct sim_device *d, char *err, size_t err_size)
 	 * Uptime and log time count from the reset: after a reboot that is when the device went
 	 * silent; at power-on the boot lines' modelled time is taken to have passed already.
 	 */
+	d->reset_reason = d->reset_us != 0 ? "software" : "power_on";
 	d->boot_line_cap = d->reset_us != 0 ? (int64_t)((now - d->reset_us) / 1000u) : INT32_MAX;
 	d->boot_us = d->reset_us != 0 ? d->reset_us : now;
 	if (!boot_firmware(d, &vt)) {

@@ -151,6 +151,7 @@ struct sim_device {
 	uint8_t fw_sha256[32];
 	uint64_t boot_us;      /* the reset: uptime and the log clock count from here */
 	uint64_t reset_us;     /* when a reboot began, 0 at power-on */
+	const char *reset_reason; /* "power_on" or "software", as ESP-IDF names the reset */
 	int64_t boot_line_cap; /* boot lines are not stamped later than this (ms) */
 	uint64_t confirm_at_us;
 	uint64_t reboot_at_us;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fw-glue.h - the ESP-IDF port's decisions that need no hardware: state and error mapping,
- * the previous update's outcome, the mDNS TXT items and the GET /info document
+ * the previous update's outcome, the mDNS TXT items and the log tee's line parser (the GET
+ * /info document is firmware/port/common/port-info.c, shared with the simulator)
  *
  * Everything here is plain logic over ESP-IDF's types, so tests/firmware/check-esp32-glue.c
  * runs it on the host against small fakes of the ESP-IDF headers, and
@@ -22,9 +23,6 @@
 
 /* esp_ota_img_states_t -> the core's OTA_IMG_* (the same numbers on flash, mapped by name) */
 uint32_t fw_state_from_idf(esp_ota_img_states_t state);
-
-/* the /info "running_state" word: "valid", "pending_verify", "undefined", ... */
-const char *fw_state_id(uint32_t ota_state);
 
 /* ota_N -> N; OTA_SLOT_NONE for NULL, factory, test or data partitions */
 int fw_slot_of_partition(const esp_partition_t *part);
@@ -71,35 +69,6 @@ struct fw_txt {
 
 /* builds the TXT items of @cfg in the core responder's order (ota-mdns.c build_txt) */
 void fw_txt_build(const struct ota_mdns_config *cfg, struct fw_txt *out);
-
-/* everything GET /info reports */
-struct fw_info {
-	const char *name;
-	uint8_t mac[6];
-	const char *chip;
-	const char *board;
-	const char *project;
-	const char *version;
-	uint8_t fw_sha256[32];
-	const char *running_slot; /* partition label */
-	uint32_t running_state;	  /* OTA_IMG_* */
-	uint32_t slot_size;
-	uint32_t free_space;
-	uint64_t uptime_s;
-	uint32_t boot_count;
-	const char *last_update;
-	const char *idf_version;
-	const char *reset_reason;
-};
-
-/*
- * fw_info_json:
- *
- * The simulator's /info object, field for field and in its order, plus "reset_reason".
- *
- * Returns: the length written (without the NUL), or -1 when @size is too small.
- */
-int fw_info_json(const struct fw_info *info, char *buf, size_t size);
 
 /*
  * fw_log_parse_line:

@@ -25,6 +25,7 @@
 #include "fw-log.h"
 #include "fw-wifi.h"
 #include "nvs_flash.h"
+#include "port-info.h"
 #include "ota/ota-errors.h"
 #include "ota/ota-util.h"
 #include "sdkconfig.h"
@@ -274,7 +275,7 @@ app_main(void)
 	ESP_LOGI(TAG, "%s %s starting", d->desc.project_name, d->desc.version);
 	ESP_LOGI(TAG, "running %s (%s), boot #%u, reset reason %s",
 		 d->running_part != NULL ? d->running_part->label : "?",
-		 fw_state_id(d->running_state), (unsigned)d->state.boot_count, d->reset_reason);
+		 port_state_id(d->running_state), (unsigned)d->state.boot_count, d->reset_reason);
 	if (d->flash.refused != 0)
 		ESP_LOGE(TAG, "%u flash accesses outside the OTA partitions were refused",
 			 d->flash.refused);

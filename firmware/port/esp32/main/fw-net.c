@@ -22,6 +22,7 @@
 #include "fw-mdns.h"
 #include "fw-wifi.h"
 #include "lwip/sockets.h"
+#include "port-info.h"
 #include "ota/ota-errors.h"
 #include "ota/ota-util.h"
 #include "sdkconfig.h"
@@ -296,24 +297,6 @@ random_bytes(void *user, uint8_t *buf, size_t len)
 	return 0;
 }
 
-static const char *
-espota_error_name(uint32_t e)
-{
-	/* what ArduinoOTA's examples print from onError() */
-	switch (e) {
-	case OTA_ESPOTA_ERR_AUTH:
-		return "Auth Failed";
-	case OTA_ESPOTA_ERR_BEGIN:
-		return "Begin Failed";
-	case OTA_ESPOTA_ERR_CONNECT:
-		return "Connect Failed";
-	case OTA_ESPOTA_ERR_RECEIVE:
-		return "Receive Failed";
-	default:
-		return "End Failed";
-	}
-}
-
 static void
 schedule_reboot(struct fw_device *d)
 {
@@ -332,9 +315,7 @@ espota_event(void *user, enum ota_espota_event ev, uint32_t a, uint32_t b)
 		schedule_reboot(d);
 		break;
 	case OTA_ESPOTA_EV_ERROR: {
-		const char *text = b != 0
-				       ? ota_update_error_text(d->flavor, (enum ota_update_error)b)
-				       : espota_error_name(a);
+		const char *text = port_espota_error_text(d->flavor, a, b);
 		ESP_LOGE("ota", "Error[%u]: %s", (unsigned)a, text);
 		set_last_update(d, text);
 		break;
@@ -380,7 +361,7 @@ http_info_json(void *user, char *buf, size_t size)
 	const struct ota_partition *run = ota_slots_app(&d->slots, d->running_slot);
 	const struct ota_partition *next =
 	    ota_slots_app(&d->slots, ota_slots_next_update_slot(&d->slots));
-	struct fw_info info;
+	struct port_info info;
 
 	memset(&info, 0, sizeof(info));
 	info.name = d->name;
@@ -399,7 +380,7 @@ http_info_json(void *user, char *buf, size_t size)
 	info.last_update = d->state.last_update;
 	info.idf_version = d->desc.idf_ver;
 	info.reset_reason = d->reset_reason;
-	return fw_info_json(&info, buf, size);
+	return port_info_json(&info, buf, size);
 }
 
 static void
