@@ -904,15 +904,13 @@ build_txt(struct ota_mdns *m, const struct ota_mdns_config *cfg)
 		txt_add(m, keys[i], values[i]);
 }
 
-static bool
-str_fits(const char *s, size_t max)
-{
-	return s == NULL || ota_strnlen(s, max + 1) <= max;
-}
-
 static int
 check_config(const struct ota_mdns_config *cfg)
 {
+	/* the optional strings (NULL allowed) and their limits */
+	static const uint8_t max[4] = {OTA_MDNS_LABEL_MAX, OTA_MDNS_BOARD_MAX, OTA_MDNS_VERSION_MAX,
+				       OTA_MDNS_CHIP_MAX};
+	const char *strs[4];
 	size_t hl;
 
 	if (cfg == NULL || cfg->hostname == NULL || cfg->ipv4 == 0)
@@ -924,11 +922,14 @@ check_config(const struct ota_mdns_config *cfg)
 		if (cfg->hostname[i] == '.')
 			return OTA_MDNS_E_ARGS;
 	}
-	if (!str_fits(cfg->instance, OTA_MDNS_LABEL_MAX) ||
-	    !str_fits(cfg->board, OTA_MDNS_BOARD_MAX) ||
-	    !str_fits(cfg->fw_version, OTA_MDNS_VERSION_MAX) ||
-	    !str_fits(cfg->chip, OTA_MDNS_CHIP_MAX))
-		return OTA_MDNS_E_ARGS;
+	strs[0] = cfg->instance;
+	strs[1] = cfg->board;
+	strs[2] = cfg->fw_version;
+	strs[3] = cfg->chip;
+	for (int i = 0; i < 4; i++) {
+		if (strs[i] != NULL && ota_strnlen(strs[i], max[i] + 1u) > max[i])
+			return OTA_MDNS_E_ARGS;
+	}
 	return 0;
 }
 
