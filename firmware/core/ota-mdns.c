@@ -686,11 +686,11 @@ build_response(const struct ota_mdns *m,
 {
 	struct writer w;
 	uint32_t sets[2] = {answers, mode & MODE_BARE ? 0 : additional_for(answers)};
-	uint16_t n[3] = {0, 0, 0}; /* questions, answers, additional records */
+	uint32_t questions = 0; /* every question read is written */
 
 	mode &= ~(unsigned)MODE_BARE;
 	writer_init(&w, out, size);
-	/* id, QR | AA, then the counts, filled in at the end */
+	/* id, QR | AA, then the counts, filled in below */
 	put_u16(&w, to != NULL ? to->id : 0);
 	put_bytes(&w, "\x84\0\0\0\0\0\0\0\0\0", 10);
 
@@ -704,26 +704,24 @@ build_response(const struct ota_mdns *m,
 			put_name(&w, rec.name.wire, true);
 			put_u32(&w, (uint32_t)rec.type << 16 | rec.klass |
 					(rec.top_bit ? OTA_DNS_QU_BIT : 0u));
-			n[0]++;
 		}
+		questions = r.index;
 	}
+	if (w.failed)
+		return OTA_MDNS_E_NOSPACE;
+	out[4] = (uint8_t)(questions >> 8);
+	out[5] = (uint8_t)questions;
 	for (int i = 0; i < 2; i++) {
 		for (int r = 0; r < OTA_MDNS_REC_COUNT; r++) {
 			if (sets[i] & BIT(r)) {
 				put_record(m, &w, (enum ota_mdns_rec)r, (enum write_mode)mode);
-				n[i + 1]++;
+				/* ancount, then arcount (after nscount): at most 7, the low byte */
+				out[7 + 4 * i]++;
 			}
 		}
 	}
 	if (w.failed)
 		return OTA_MDNS_E_NOSPACE;
-	for (int i = 0; i < 3; i++) {
-		/* qdcount, ancount, then arcount after nscount */
-		uint8_t *at = out + 4 + 2 * i + (i == 2 ? 2 : 0);
-
-		at[0] = (uint8_t)(n[i] >> 8);
-		at[1] = (uint8_t)n[i];
-	}
 	return (int)w.len;
 }
 
