@@ -310,8 +310,13 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 			p++;
 			lng++;
 		}
+		/* each argument is read as the type it was passed as: the signed conversions (and
+		 * %c, an int whatever its length) as signed types, the others as unsigned ones;
+		 * %zd and %zu both read a size_t */
 		c = *p;
-		if (c == 's' || c == 'p') {
+		switch (c) {
+		case 's':
+		case 'p': {
 			/* C allows reading a char * as a void * */
 			const void *ptr = va_arg(ap, const void *);
 
@@ -327,48 +332,54 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 				has_precision = 0;
 				zero = 0;
 			}
-		} else if (c == 'c' || c == 'd' || c == 'i' || c == 'u' || c == 'x' || c == 'X') {
-			/* each argument read as the type it was passed as: the signed conversions
-			 * (and %c, an int whatever its length) as signed types, the others as
-			 * unsigned ones; %zd and %zu both read a size_t */
-			unsigned is_signed = c == 'c' || c == 'd' || c == 'i';
-			long long s = 0;
+			break;
+		}
+		case 'c':
+		case 'd':
+		case 'i': {
+			long long s;
 
 			if (c == 'c')
 				lng = 0;
-			if (lng == 3) {
-				v = va_arg(ap, size_t);
-				s = (long long)v;
-			} else if (is_signed) {
-				if (lng == 1)
-					s = va_arg(ap, long);
-				else if (lng == 2)
-					s = va_arg(ap, long long);
-				else
-					s = va_arg(ap, int);
-				v = (unsigned long long)s;
-			} else if (lng == 1) {
-				v = va_arg(ap, unsigned long);
-			} else if (lng == 2) {
-				v = va_arg(ap, unsigned long long);
-			} else {
-				v = va_arg(ap, unsigned int);
-			}
+			if (lng == 3)
+				s = (long long)va_arg(ap, size_t);
+			else if (lng == 1)
+				s = va_arg(ap, long);
+			else if (lng == 2)
+				s = va_arg(ap, long long);
+			else
+				s = va_arg(ap, int);
+			v = (unsigned long long)s;
 			if (c == 'c') {
 				tmp[0] = (char)s;
 				body = tmp;
 				n = 1;
 				has_precision = 0;
 				zero = 0;
-			} else {
-				if (is_signed && s < 0) {
-					sign = '-';
-					/* the magnitude of LLONG_MIN does not fit a long long */
-					v = 0ULL - (unsigned long long)s;
-				}
-				base = c == 'x' || c == 'X' ? 16 : 10;
+				break;
 			}
-		} else {
+			if (s < 0) {
+				sign = '-';
+				/* the magnitude of LLONG_MIN does not fit a long long */
+				v = 0ULL - v;
+			}
+			base = 10;
+			break;
+		}
+		case 'u':
+		case 'x':
+		case 'X':
+			if (lng == 3)
+				v = va_arg(ap, size_t);
+			else if (lng == 1)
+				v = va_arg(ap, unsigned long);
+			else if (lng == 2)
+				v = va_arg(ap, unsigned long long);
+			else
+				v = va_arg(ap, unsigned int);
+			base = c == 'u' ? 10 : 16;
+			break;
+		default:
 			/* "%%", or an unknown or cut-off conversion: printed as it was written */
 			if (c == '%')
 				start = p;
