@@ -120,7 +120,7 @@ def inner(args):
         check(scrolled != before, 'the list did not scroll')
         if args.out:
             uitest.save_png(scrolled, os.path.join(args.out, 'ui-500-rows-scrolled.png'),
-                            window='ESP Fleet Updater')
+                            window=uitest.WINDOW_TITLE)
         # the state is refreshed every 250 ms: wait for a value from after the scrolling
         time.sleep(0.6)
         latency = app.state('latency')

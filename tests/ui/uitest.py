@@ -25,6 +25,7 @@ APP_ID = 'io.github.espfleet.EspFleet'
 OBJECT_PATH = '/io/github/espfleet/EspFleet'
 SKIP = 77
 SCREEN = (1280, 800)
+WINDOW_TITLE = 'ESP Fleet Updater'
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -231,14 +232,12 @@ def wait_for(what, predicate, timeout, interval=0.1):
 # ---------------------------------------------------------------------------------------
 # screens
 
-def park_pointer():
-    """the pointer to the bottom-right corner, so no tooltip or hover shows in a screenshot"""
+def x11_libs():
+    """libX11 and libXtst through ctypes, with the argument types the helpers here use;
+    xtst is None when libXtst is missing"""
     import ctypes
     import ctypes.util
-    name = ctypes.util.find_library('X11')
-    if name is None:
-        return
-    x11 = ctypes.CDLL(name)
+    x11 = ctypes.CDLL(ctypes.util.find_library('X11') or 'libX11.so.6')
     x11.XOpenDisplay.restype = ctypes.c_void_p
     x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
     x11.XDefaultRootWindow.restype = ctypes.c_ulong
@@ -246,8 +245,26 @@ def park_pointer():
     x11.XWarpPointer.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_int,
                                  ctypes.c_int, ctypes.c_uint, ctypes.c_uint, ctypes.c_int,
                                  ctypes.c_int]
+    x11.XKeysymToKeycode.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
+    x11.XKeysymToKeycode.restype = ctypes.c_ubyte
+    x11.XSetInputFocus.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_ulong]
     x11.XFlush.argtypes = [ctypes.c_void_p]
     x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    name = ctypes.util.find_library('Xtst')
+    xtst = ctypes.CDLL(name) if name else None
+    if xtst is not None:
+        xtst.XTestFakeKeyEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int,
+                                           ctypes.c_ulong]
+        xtst.XTestFakeMotionEvent.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
+                                              ctypes.c_int, ctypes.c_ulong]
+        xtst.XTestFakeButtonEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int,
+                                              ctypes.c_ulong]
+    return x11, xtst
+
+
+def park_pointer():
+    """the pointer to the bottom-right corner, so no tooltip or hover shows in a screenshot"""
+    x11, _ = x11_libs()
     display = x11.XOpenDisplay(None)
     if not display:
         return
@@ -255,6 +272,35 @@ def park_pointer():
     x11.XWarpPointer(display, 0, root, 0, 0, 0, 0, SCREEN[0] - 1, SCREEN[1] - 1)
     x11.XFlush(display)
     x11.XCloseDisplay(display)
+
+
+def drag(start, end):
+    """presses button 1 at @start, moves in steps (XDND needs motion events) and releases at
+    @end, through XTest; False when libXtst is missing"""
+    x11, xtst = x11_libs()
+    if xtst is None:
+        return False
+    display = x11.XOpenDisplay(None)
+    try:
+        def move(x, y):
+            xtst.XTestFakeMotionEvent(display, -1, x, y, 0)
+            x11.XFlush(display)
+            time.sleep(0.03)
+        move(*start)
+        xtst.XTestFakeButtonEvent(display, 1, 1, 0)
+        x11.XFlush(display)
+        time.sleep(0.2)
+        steps = 30
+        for i in range(1, steps + 1):
+            move(start[0] + (end[0] - start[0]) * i // steps,
+                 start[1] + (end[1] - start[1]) * i // steps)
+        time.sleep(0.3)
+        move(*end)
+        xtst.XTestFakeButtonEvent(display, 1, 0, 0)
+        x11.XFlush(display)
+    finally:
+        x11.XCloseDisplay(display)
+    return True
 
 
 CONTROL = 0xFFE3
@@ -271,21 +317,9 @@ def type_text(text):
 def press_key(keysym=0xFF0D, modifiers=()):
     """one key press and release through XTest to the focused window (default: Return),
     with @modifiers (keysyms) held down; False when libXtst is missing"""
-    import ctypes
-    import ctypes.util
-    x11 = ctypes.CDLL(ctypes.util.find_library('X11') or 'libX11.so.6')
-    name = ctypes.util.find_library('Xtst')
-    if name is None:
+    x11, tst = x11_libs()
+    if tst is None:
         return False
-    tst = ctypes.CDLL(name)
-    x11.XOpenDisplay.restype = ctypes.c_void_p
-    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
-    x11.XKeysymToKeycode.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
-    x11.XKeysymToKeycode.restype = ctypes.c_ubyte
-    x11.XFlush.argtypes = [ctypes.c_void_p]
-    x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
-    tst.XTestFakeKeyEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int,
-                                      ctypes.c_ulong]
     display = x11.XOpenDisplay(None)
     try:
         mods = [x11.XKeysymToKeycode(display, m) for m in modifiers]
@@ -330,7 +364,7 @@ def settled_screen(timeout=10, previous=None):
     raise RuntimeError('the screen never settled')
 
 
-def app_window_geometry(title='ESP Fleet Updater'):
+def app_window_geometry(title=WINDOW_TITLE):
     """x, y, width, height of the window with this title, from xwininfo"""
     r = subprocess.run(['xwininfo', '-root', '-tree'], capture_output=True, text=True,
                        timeout=10)
@@ -370,7 +404,7 @@ def window_painted(shot, window):
         return False
 
 
-def screenshot(directory, name, previous=None, settle=True, window='ESP Fleet Updater',
+def screenshot(directory, name, previous=None, settle=True, window=WINDOW_TITLE,
                timeout=10):
     """saves <name>.png (the window once it is drawn); returns the raw screen for a later
     'previous'"""
@@ -475,12 +509,13 @@ sys.stdout.write(bytes(secret[2]).decode())
 """
 
 
-def python_with_gi():
-    """a python3 that has PyGObject (the system one, usually), or None"""
+def python_with_gi(gtk=False):
+    """a python3 that has PyGObject (the system one, usually), with GTK 3 when @gtk; or None"""
+    probe = ("import gi; gi.require_version('Gtk', '3.0'); from gi.repository import Gtk"
+             if gtk else 'from gi.repository import Gio')
     for python in (sys.executable, '/usr/bin/python3'):
         if os.path.exists(python):
-            r = subprocess.run([python, '-c', 'from gi.repository import Gio'],
-                               capture_output=True, timeout=20)
+            r = subprocess.run([python, '-c', probe], capture_output=True, timeout=20)
             if r.returncode == 0:
                 return python
     return None
@@ -580,7 +615,7 @@ sys.exit(0 if text is not None else 3)
 
 def clipboard_text():
     """the X CLIPBOARD's text as its owner (the app) serves it; None when empty"""
-    python = python_with_gi()
+    python = python_with_gi(gtk=True)
     if python is None:
         raise RuntimeError('reading the clipboard needs PyGObject with GTK 3 (python3-gi, '
                            'gir1.2-gtk-3.0)')
@@ -615,14 +650,7 @@ def install_browser(record):
 
 def drop_focus():
     """no X window has the keyboard any more: the app's window is no longer active"""
-    import ctypes
-    import ctypes.util
-    x11 = ctypes.CDLL(ctypes.util.find_library('X11') or 'libX11.so.6')
-    x11.XOpenDisplay.restype = ctypes.c_void_p
-    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
-    x11.XSetInputFocus.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_ulong]
-    x11.XFlush.argtypes = [ctypes.c_void_p]
-    x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    x11, _ = x11_libs()
     display = x11.XOpenDisplay(None)
     if not display:
         raise RuntimeError('cannot open the X display')
