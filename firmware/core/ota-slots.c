@@ -55,15 +55,15 @@ flash_write(const struct ota_flash_ops *f, uint32_t addr, const void *buf, size_
 	return f->write(f->user, addr, buf, len) == 0 ? OTA_OK : OTA_E_FLASH;
 }
 
-/* erase [addr, addr + len): 64 KiB blocks where address and length allow, as
- * esp_flash_erase_region does, 4 KiB sectors otherwise; one flash operation each */
+/* erase [addr, addr + len) of a device's flash, whose sectors are 4 KiB (config_ok): 64 KiB
+ * blocks where address and length allow, as esp_flash_erase_region does, sectors
+ * otherwise; one flash operation each */
 static int
 flash_erase_region(const struct ota_flash_ops *f, uint32_t addr, uint32_t len)
 {
 	while (len > 0) {
-		uint32_t n = f->sector_size;
-		if (addr % OTA_FLASH_BLOCK_SIZE == 0 && len >= OTA_FLASH_BLOCK_SIZE &&
-		    OTA_FLASH_BLOCK_SIZE % f->sector_size == 0)
+		uint32_t n = OTA_FLASH_SECTOR_SIZE;
+		if (addr % OTA_FLASH_BLOCK_SIZE == 0 && len >= OTA_FLASH_BLOCK_SIZE)
 			n = OTA_FLASH_BLOCK_SIZE;
 		if (f->erase(f->user, addr, n) != 0)
 			return OTA_E_FLASH_ERASE;
@@ -71,20 +71,6 @@ flash_erase_region(const struct ota_flash_ops *f, uint32_t addr, uint32_t len)
 		len -= n;
 	}
 	return OTA_OK;
-}
-
-/* a short write (<= OTA_FLASH_MAX_ALIGN bytes) padded to write_align with the erased value,
- * which leaves the padding bytes as they were */
-static int
-flash_write_small(const struct ota_flash_ops *f, uint32_t addr, const uint8_t *data, uint32_t len)
-{
-	uint8_t buf[2 * OTA_FLASH_MAX_ALIGN];
-	uint32_t padded = align_up(len, f->write_align);
-	if (padded > sizeof(buf))
-		return OTA_E_BAD_ARGS;
-	ota_fill(buf, f->erased_val, padded);
-	ota_copy(buf, data, len);
-	return flash_write(f, addr, buf, padded);
 }
 
 /* ---- hashing ---- */
@@ -342,7 +328,6 @@ ota_partition_table_write(const struct ota_flash_ops *flash,
 {
 	size_t len = (n + (hash != NULL ? 1 : 0)) * OTA_PARTITION_ENTRY_LEN;
 	size_t padded;
-	int rc;
 
 	if (flash == NULL || parts == NULL || scratch == NULL || n == 0)
 		return OTA_E_BAD_ARGS;
@@ -365,9 +350,9 @@ ota_partition_table_write(const struct ota_flash_ops *flash,
 				    md5 + 16) != 0)
 			return OTA_E_CRYPTO;
 	}
-	rc = flash_erase_region(flash, table_offset, flash->sector_size);
-	if (rc != OTA_OK)
-		return rc;
+	/* one sector of any size: a port's flash, not yet checked by config_ok */
+	if (flash->erase(flash->user, table_offset, flash->sector_size) != 0)
+		return OTA_E_FLASH_ERASE;
 	return flash_write(flash, table_offset, scratch, padded);
 }
 
@@ -622,12 +607,17 @@ otadata_read(const struct ota_slots *s, struct otadata *od)
 static int
 write_entry(struct ota_slots *s, int i, const struct ota_select_entry *e)
 {
-	uint8_t raw[OTA_SELECT_ENTRY_LEN];
-	int rc = flash_erase_region(s->cfg.flash, entry_addr(s, i), OTA_FLASH_SECTOR_SIZE);
+	const struct ota_flash_ops *f = s->cfg.flash;
+	/* padded to write_align (<= OTA_FLASH_MAX_ALIGN, config_ok) with the erased value,
+	 * which leaves the padding bytes as they were */
+	uint8_t buf[OTA_FLASH_MAX_ALIGN];
+	uint32_t padded = align_up(OTA_SELECT_ENTRY_LEN, f->write_align);
+	int rc = flash_erase_region(f, entry_addr(s, i), OTA_FLASH_SECTOR_SIZE);
 	if (rc != OTA_OK)
 		return rc;
-	ota_select_entry_encode(e, raw);
-	return flash_write_small(s->cfg.flash, entry_addr(s, i), raw, sizeof(raw));
+	ota_fill(buf, f->erased_val, padded);
+	ota_select_entry_encode(e, buf);
+	return flash_write(f, entry_addr(s, i), buf, padded);
 }
 
 /* entry @i of @od with @seq and @state and the CRC that goes with them, written */
