@@ -19,8 +19,6 @@ libXtst) are missing, 1 when the target is missed.
 """
 
 import argparse
-import ctypes
-import ctypes.util
 import os
 import random
 import shutil
@@ -38,39 +36,6 @@ ROWS = 500
 NOTCHES = 60
 TARGET_MAX_MS = 50.0
 TOTAL_TIMEOUT = 300
-
-
-def xtest():
-    x11 = ctypes.CDLL(ctypes.util.find_library('X11') or 'libX11.so.6')
-    name = ctypes.util.find_library('Xtst')
-    if name is None:
-        return None, None
-    tst = ctypes.CDLL(name)
-    x11.XOpenDisplay.restype = ctypes.c_void_p
-    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
-    x11.XFlush.argtypes = [ctypes.c_void_p]
-    x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
-    tst.XTestFakeMotionEvent.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
-                                         ctypes.c_int, ctypes.c_ulong]
-    tst.XTestFakeButtonEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int,
-                                         ctypes.c_ulong]
-    return x11, tst
-
-
-def scroll(x, y, notches, button, pause=0.03):
-    """@notches wheel clicks (button 4 up, 5 down) with the pointer at x, y"""
-    x11, tst = xtest()
-    display = x11.XOpenDisplay(None)
-    try:
-        tst.XTestFakeMotionEvent(display, -1, x, y, 0)
-        x11.XFlush(display)
-        for _ in range(notches):
-            tst.XTestFakeButtonEvent(display, button, 1, 0)
-            tst.XTestFakeButtonEvent(display, button, 0, 0)
-            x11.XFlush(display)
-            time.sleep(pause)
-    finally:
-        x11.XCloseDisplay(display)
 
 
 def inner(args):
@@ -105,16 +70,14 @@ def inner(args):
         x, y, w, h = geometry
         # the list fills the middle of the window
         px, py = x + w // 2, y + h // 3
-        app.activate('latency-reset')
-        app.wait('a fresh probe', lambda: (app.state('latency') or {}).get('samples', 99) < 50,
-                 10)
+        app.reset_latency()
         before = uitest.grab_screen()
         t0 = time.monotonic()
-        scroll(px, py, NOTCHES, 5)
+        uitest.wheel(px, py, NOTCHES, 5)
         duration = time.monotonic() - t0
         scrolled = uitest.settled_screen()
         t0 = time.monotonic()
-        scroll(px, py, NOTCHES, 4)
+        uitest.wheel(px, py, NOTCHES, 4)
         duration += time.monotonic() - t0
         # the wheel really moved the list
         check(scrolled != before, 'the list did not scroll')
@@ -164,7 +127,7 @@ def main():
         parser.error('give the build directory, or --app')
     if not args.inner:
         tool = uitest.missing_tools()
-        if tool is None and ctypes.util.find_library('Xtst') is None:
+        if tool is None and uitest.x11_libs()[1] is None:
             tool = 'libXtst'
         if tool is not None:
             print('SKIP: %s is not installed (xvfb, dbus, x11-apps, x11-utils, imagemagick, '

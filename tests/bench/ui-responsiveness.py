@@ -164,9 +164,7 @@ def inner(args):
         app.wait('%d ticked' % UPDATING, lambda: sum(d['checked'] for d in app.devices())
                  == UPDATING, 30)
 
-        app.activate('latency-reset')
-        app.wait('a fresh probe', lambda: (app.state('latency') or {}).get('samples', 99) < 50,
-                 10)
+        app.reset_latency()
         number = (app.state('batch') or {}).get('number', 0) + 1
         t0 = time.monotonic()
         app.activate('update')

@@ -202,6 +202,13 @@ class App:
     def by_name(self):
         return {d['name']: d for d in self.devices()}
 
+    def reset_latency(self):
+        """restarts the main-loop probe (ESPFLEET_LATENCY_PROBE) and waits until its state
+        is a fresh one"""
+        self.activate('latency-reset')
+        self.wait('a fresh probe',
+                  lambda: (self.state('latency') or {}).get('samples', 99) < 50, 10)
+
     def wait(self, what, predicate, timeout=60, interval=0.1):
         return wait_for(what, lambda: (self.alive(), predicate())[1], timeout, interval)
 
@@ -298,6 +305,26 @@ def drag(start, end):
         move(*end)
         xtst.XTestFakeButtonEvent(display, 1, 0, 0)
         x11.XFlush(display)
+    finally:
+        x11.XCloseDisplay(display)
+    return True
+
+
+def wheel(x, y, notches, button, pause=0.03):
+    """@notches mouse-wheel clicks (button 4 up, 5 down) with the pointer at x, y, through
+    XTest; False when libXtst is missing"""
+    x11, xtst = x11_libs()
+    if xtst is None:
+        return False
+    display = x11.XOpenDisplay(None)
+    try:
+        xtst.XTestFakeMotionEvent(display, -1, x, y, 0)
+        x11.XFlush(display)
+        for _ in range(notches):
+            xtst.XTestFakeButtonEvent(display, button, 1, 0)
+            xtst.XTestFakeButtonEvent(display, button, 0, 0)
+            x11.XFlush(display)
+            time.sleep(pause)
     finally:
         x11.XCloseDisplay(display)
     return True
