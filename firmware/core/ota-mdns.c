@@ -629,10 +629,12 @@ record_ours(struct ota_mdns *m,
 		return 0;
 	while (!(typed & BIT(r)))
 		r++;
-	/* rdata compares case-sensitively except for the names inside it */
+	/*
+	 * rdata compares case-sensitively except for the names inside it: in all our records
+	 * but TXT and A (PTR, SRV and NSEC)
+	 */
 	return rdata_cmp(m, (enum ota_mdns_rec)r, pkt, len, rec,
-			 rec->type == OTA_DNS_TYPE_PTR || rec->type == OTA_DNS_TYPE_SRV ||
-			     rec->type == OTA_DNS_TYPE_NSEC) == 0
+			 (typed & (BIT(OTA_MDNS_REC_TXT) | BIT(OTA_MDNS_REC_A))) == 0) == 0
 		   ? typed
 		   : 0;
 }
