@@ -465,6 +465,13 @@ rec_ttl(enum ota_mdns_rec r)
 	return TTL_OTHER_RECORDS & BIT(r) ? OTA_MDNS_TTL_OTHER : OTA_MDNS_TTL_HOST;
 }
 
+/* a quarter of record @r's TTL in ms, as two constants rather than rec_ttl(r) * 250 */
+static uint32_t
+quarter_ttl(int r)
+{
+	return TTL_OTHER_RECORDS & BIT(r) ? OTA_MDNS_TTL_OTHER * 250u : OTA_MDNS_TTL_HOST * 250u;
+}
+
 static uint16_t
 rec_type(enum ota_mdns_rec r)
 {
@@ -1286,7 +1293,7 @@ ota_mdns_on_packet(struct ota_mdns *m,
 			 * multicast the record within a quarter of its TTL; §6.2: a record is
 			 * multicast at most once a second, 250 ms when defending a probe
 			 */
-			if (legacy || (rec.top_bit && age < rec_ttl((enum ota_mdns_rec)k) * 250u))
+			if (legacy || (rec.top_bit && age < quarter_ttl(k)))
 				uc |= BIT(k);
 			else if (age >= (probe ? 250u : 1000u))
 				mc |= BIT(k);
