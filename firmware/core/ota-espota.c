@@ -8,7 +8,8 @@
 #define CMD_AUTH 200
 /* newlib's atoi() on a 32-bit device saturates at LONG_MAX */
 #define ATOI_MAX 2147483647u
-/* "ERR: " + "ERROR[nn]: " + the longest detail text a sink may give */
+/* "ERROR[nn]: " + the longest detail text a sink may give (OTA_SINK_TEXT_MAX) + "\r\n",
+ * with room to spare: nothing is ever cut */
 #define MSG_MAX 192
 
 static const char auth_failed[] = "Authentication Failed";
@@ -175,15 +176,27 @@ session_fail(struct ota_espota *rx, enum ota_espota_error err, enum ota_update_e
 	emit(rx, OTA_ESPOTA_EV_ERROR, (uint32_t)err, (uint32_t)uerr);
 }
 
-/* the Updater's error as the device prints it, sent on TCP; the session ends */
+/*
+ * the Updater's error as the device prints it, then the session ends: a failed begin() is
+ * told on UDP after "ERR: " by ESP8266 (ESP32 says nothing: the host times out waiting for
+ * the connect-back), a failed write or end() on TCP
+ */
 static void
-end_with_error(struct ota_espota *rx, enum ota_update_error err, const char *text)
+fail_update(struct ota_espota *rx,
+	    enum ota_espota_error what,
+	    enum ota_update_error err,
+	    const char *text)
 {
-	char msg[MSG_MAX];
-	size_t n =
-	    ota_update_error_format(rx->flavor, err, text[0] != '\0' ? text : 0, msg, sizeof(msg));
-	(void)tcp_send(rx, msg, n);
-	session_fail(rx, OTA_ESPOTA_ERR_END, err);
+	char msg[5 + MSG_MAX];
+	size_t n;
+
+	ota_copy(msg, "ERR: ", 5);
+	n = ota_update_error_format(rx->flavor, err, text[0] != '\0' ? text : 0, msg + 5, MSG_MAX);
+	if (what != OTA_ESPOTA_ERR_BEGIN)
+		(void)tcp_send(rx, msg + 5, n);
+	else if (rx->flavor == OTA_FLAVOR_ESP8266)
+		udp_send(rx, rx->ota_ip, rx->reply_port, msg, 5 + n);
+	session_fail(rx, what, err);
 }
 
 /* ---- configuration ---- */
@@ -439,18 +452,7 @@ run_begin(struct ota_espota *rx, uint32_t now)
 		err = ota_sink_run_begin(&rx->run, rx->size, rx->cmd, rx->md5, text);
 
 	if (err != OTA_UPDATE_OK) {
-		if (rx->flavor == OTA_FLAVOR_ESP8266) {
-			/* "ERR: " + Update.printError() */
-			char msg[MSG_MAX];
-			size_t n;
-			ota_copy(msg, "ERR: ", 5);
-			n = ota_update_error_format(OTA_FLAVOR_ESP8266, err,
-						    text[0] != '\0' ? text : 0, msg + 5,
-						    sizeof(msg) - 5);
-			udp_send(rx, rx->ota_ip, rx->reply_port, msg, 5 + n);
-		}
-		/* ESP32 says nothing: the host times out waiting for the connect-back */
-		session_fail(rx, OTA_ESPOTA_ERR_BEGIN, err);
+		fail_update(rx, OTA_ESPOTA_ERR_BEGIN, err, text);
 		return;
 	}
 
@@ -520,7 +522,7 @@ finish_update(struct ota_espota *rx, uint32_t now)
 	    ota_sink_run_end(&rx->run, rx->md5, rx->flavor, rx->faults.md5_mismatch, text);
 
 	if (err != OTA_UPDATE_OK) {
-		end_with_error(rx, err, text);
+		fail_update(rx, OTA_ESPOTA_ERR_END, err, text);
 		return;
 	}
 	if (rx->flavor == OTA_FLAVOR_ESP8266) {
@@ -540,7 +542,7 @@ write_piece(struct ota_espota *rx, const uint8_t *data, size_t n)
 	char text[OTA_SINK_TEXT_MAX];
 	enum ota_update_error err = ota_sink_run_write(&rx->run, data, n, text);
 	if (err != OTA_UPDATE_OK) {
-		end_with_error(rx, err, text);
+		fail_update(rx, OTA_ESPOTA_ERR_END, err, text);
 		return false;
 	}
 	rx->received += (uint32_t)n;
