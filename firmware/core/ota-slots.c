@@ -770,20 +770,17 @@ image_verdict(const struct ota_slots *s, const struct ota_esp_image *img, uint32
 		return OTA_E_BAD_MAGIC;
 	if (img->kind == OTA_IMAGE_UNKNOWN || img->kind == OTA_IMAGE_MERGED_FLASH)
 		return OTA_E_BAD_IMAGE;
-	if (s->cfg.chip == OTA_CHIP_ESP8266) {
-		/* an ESP32-layout image means nothing to the ESP8266 loader */
-		if (!kind_bootable(s, img->kind))
-			return OTA_E_BAD_IMAGE;
-	} else {
+	if (s->cfg.chip != OTA_CHIP_ESP8266) {
 		if (img->chip != s->cfg.chip)
 			return OTA_E_WRONG_CHIP;
 		if (s->cfg.chip_rev < img->min_chip_rev_full ||
 		    (img->max_chip_rev_full != 0 && img->max_chip_rev_full != 0xFFFF &&
 		     s->cfg.chip_rev > img->max_chip_rev_full))
 			return OTA_E_WRONG_CHIP;
-		if (!kind_bootable(s, img->kind))
-			return OTA_E_BAD_IMAGE;
 	}
+	/* an ESP32-layout image means nothing to the ESP8266 loader, and the other way round */
+	if (!kind_bootable(s, img->kind))
+		return OTA_E_BAD_IMAGE;
 	if (img->image_len > slot_size)
 		return OTA_E_NO_SPACE;
 	for (uint8_t i = 0; i < img->n_findings; i++) {
@@ -832,7 +829,7 @@ image_info_fill(struct ota_image_info *info, const struct ota_esp_image *img)
 
 /*
  * @size bytes of flash from fi->base: a slot (@open_ended, the image ends where its
- * structure says) or exactly the bytes an update received
+ * structure says) or exactly the bytes an update received; @info may be NULL
  */
 static int
 verify_image(struct flash_image *fi,
@@ -842,10 +839,13 @@ verify_image(struct flash_image *fi,
 	     struct ota_image_info *info)
 {
 	const struct ota_slots *s = fi->s;
+	struct ota_image_info local;
 	struct ota_esp_image img;
 	struct ota_reader r;
 	int rc;
 
+	if (info == NULL)
+		info = &local;
 	fi->rc = OTA_OK;
 	flash_image_reader(&r, fi, size, open_ended);
 	(void)ota_esp_image_parse_reader(&r, &img);
@@ -872,7 +872,6 @@ verify_image(struct flash_image *fi,
 int
 ota_slots_verify(const struct ota_slots *s, int slot, struct ota_image_info *info)
 {
-	struct ota_image_info local;
 	struct flash_image fi;
 	const struct ota_partition *p = ota_slots_app(s, slot);
 	if (p == NULL)
@@ -881,7 +880,7 @@ ota_slots_verify(const struct ota_slots *s, int slot, struct ota_image_info *inf
 	fi.base = p->offset;
 	fi.head = NULL;
 	fi.head_len = 0;
-	return verify_image(&fi, p->size, true, p->size, info != NULL ? info : &local);
+	return verify_image(&fi, p->size, true, p->size, info);
 }
 
 /* ---- app-side otadata operations ---- */
@@ -1308,6 +1307,7 @@ check_md5(struct ota_update *u, struct flash_image *fi)
 	return ota_compare(md5, u->md5, OTA_MD5_LEN) == 0 ? OTA_OK : OTA_E_MD5;
 }
 
+/* @info may be NULL */
 static int
 update_finish(struct ota_update *u, struct ota_image_info *info)
 {
@@ -1359,11 +1359,10 @@ update_finish(struct ota_update *u, struct ota_image_info *info)
 int
 ota_update_end(struct ota_update *u, struct ota_image_info *info)
 {
-	struct ota_image_info local;
 	int rc;
 	if (u == NULL || !u->open)
 		return OTA_E_BAD_STATE;
-	rc = u->error != OTA_OK ? u->error : update_finish(u, info != NULL ? info : &local);
+	rc = u->error != OTA_OK ? u->error : update_finish(u, info);
 	update_close(u);
 	return rc;
 }
