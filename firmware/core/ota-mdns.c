@@ -946,12 +946,14 @@ instance_of(const struct ota_mdns_config *cfg)
 	return (cfg->instance != NULL && cfg->instance[0] != '\0') ? cfg->instance : cfg->hostname;
 }
 
+/*
+ * is the label @field (a NUL-terminated name field of 64 bytes) the checked label @label?
+ * Its NUL is compared too, which the field always has room for
+ */
 static bool
-same_string(const char *a, const char *b)
+same_label(const char *field, const char *label)
 {
-	size_t la = ota_strnlen(a, OTA_MDNS_LABEL_MAX + 1);
-
-	return la == ota_strnlen(b, OTA_MDNS_LABEL_MAX + 1) && ota_compare(a, b, la) == 0;
+	return ota_compare(field, label, ota_strnlen(label, OTA_MDNS_LABEL_MAX) + 1) == 0;
 }
 
 static void
@@ -1061,8 +1063,8 @@ ota_mdns_update(struct ota_mdns *m, const struct ota_mdns_config *cfg, uint32_t 
 	rc = check_config(cfg);
 	if (rc < 0)
 		return rc;
-	names_changed = !same_string(m->host_base, cfg->hostname) ||
-			!same_string(m->instance_base, instance_of(cfg));
+	names_changed = !same_label(m->host_base, cfg->hostname) ||
+			!same_label(m->instance_base, instance_of(cfg));
 	if (names_changed) {
 		if (names_claimed(m))
 			respond(m, ALL_PRIMARY, MODE_GOODBYE | MODE_BARE, NULL, now_ms);
