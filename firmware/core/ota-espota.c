@@ -69,9 +69,10 @@ parse_int(struct pkt *p)
 		uint32_t d = (uint32_t)(pkt_peek(p) - '0');
 		if (d > 9)
 			return v;
-		/* v * 10 + d > ATOI_MAX, without a division: (ATOI_MAX - d) / 10 is 214748364
-		 * for d <= 7 and one less for 8 and 9 */
-		v = v > ATOI_MAX / 10u - (d > 7) ? ATOI_MAX : v * 10u + d;
+		/* capped at ATOI_MAX; v * 10 + d still fits 32 bits for any v below 2^28 */
+		v = v < (1u << 28) ? v * 10u + d : ATOI_MAX;
+		if (v > ATOI_MAX)
+			v = ATOI_MAX;
 		p->off++;
 	}
 	return 0;
