@@ -805,23 +805,19 @@ make_name(struct ota_dns_name *out, const char *base, unsigned suffix, const uin
 	  size_t tail_size)
 {
 	uint8_t *label_out = out->wire;
-	char digits[11];
-	size_t nd = 0, bl = ota_strnlen(base, OTA_MDNS_LABEL_MAX);
+	char dash_n[12];
+	/* "-N", or nothing for the first name */
+	size_t nd = suffix > 1 ? ota_format(dash_n, sizeof(dash_n), "-%u", suffix) : 0;
+	size_t bl = ota_strnlen(base, OTA_MDNS_LABEL_MAX);
 
-	if (suffix > 1) {
-		nd = ota_format(digits, sizeof(digits), "%u", suffix);
-		if (bl > OTA_MDNS_LABEL_MAX - 1 - nd) {
-			bl = OTA_MDNS_LABEL_MAX - 1 - nd;
-			while (bl > 0 && ((uint8_t)base[bl] & 0xC0) == 0x80)
-				bl--;
-		}
+	if (bl > OTA_MDNS_LABEL_MAX - nd) {
+		bl = OTA_MDNS_LABEL_MAX - nd;
+		while (bl > 0 && ((uint8_t)base[bl] & 0xC0) == 0x80)
+			bl--;
 	}
 	ota_copy(label_out + 1, base, bl);
-	if (suffix > 1) {
-		label_out[1 + bl] = '-';
-		ota_copy(label_out + 2 + bl, digits, nd);
-		bl += 1 + nd;
-	}
+	ota_copy(label_out + 1 + bl, dash_n, nd);
+	bl += nd;
 	label_out[0] = (uint8_t)bl;
 	ota_copy(label_out + 1 + bl, tail, tail_size);
 	out->len = (uint8_t)(1 + bl + tail_size);
