@@ -1097,7 +1097,6 @@ ota_update_begin(
     struct ota_update *u, struct ota_slots *s, int slot, uint32_t size, enum ota_erase_mode mode)
 {
 	const struct ota_partition *p;
-	bool is_app = true;
 	uint32_t align;
 	int rc;
 
@@ -1107,11 +1106,13 @@ ota_update_begin(
 	if (s->update_open)
 		return OTA_E_BUSY;
 	ota_fill(u, 0, sizeof(*u));
+	/* held-back bytes never received stay erased flash (filled first: p then lives across
+	 * fewer calls) */
+	ota_fill(u->head, 0xFF, sizeof(u->head));
 	if (slot == OTA_SLOT_NEXT)
 		slot = ota_slots_next_update_slot(s);
 	if (slot == OTA_SLOT_FS) {
 		p = s->fs;
-		is_app = false;
 		if (p == NULL)
 			return OTA_E_NOT_FOUND;
 	} else {
@@ -1138,11 +1139,10 @@ ota_update_begin(
 	u->slots = s;
 	u->part = p;
 	u->slot = slot;
-	u->is_app = is_app;
+	u->is_app = slot != OTA_SLOT_FS;
 	u->size = size;
 	u->hold = align > OTA_UPDATE_HOLD_LEN ? align : OTA_UPDATE_HOLD_LEN;
 	u->flushed = u->hold;
-	ota_fill(u->head, 0xFF, sizeof(u->head));
 
 	if (mode == OTA_ERASE_UP_FRONT) {
 		uint32_t len =
@@ -1152,7 +1152,7 @@ ota_update_begin(
 			return rc;
 		u->erased_to = len;
 	}
-	if (is_app && s->cfg.rollback)
+	if (u->is_app && s->cfg.rollback)
 		(void)invalidate_inactive(s);
 	u->open = true;
 	s->update_open = true;
