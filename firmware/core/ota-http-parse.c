@@ -47,20 +47,23 @@ ota_base64_encode(const uint8_t *data, size_t len, char *out, size_t out_size)
 	static const char tab[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t o = 0;
+	uint32_t acc = 0; /* the bits not yet written are its lowest */
+	unsigned bits = 0;
 	if (out == 0 || (data == 0 && len != 0) || out_size < (len + 2) / 3 * 4 + 1)
 		return false;
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)data[i] << 16;
-		size_t left = len - i;
-		if (left > 1)
-			v |= (uint32_t)data[i + 1] << 8;
-		if (left > 2)
-			v |= data[i + 2];
-		out[o++] = tab[(v >> 18) & 63];
-		out[o++] = tab[(v >> 12) & 63];
-		out[o++] = left > 1 ? tab[(v >> 6) & 63] : '=';
-		out[o++] = left > 2 ? tab[v & 63] : '=';
+	/* six bits a digit, the ones of a cut group padded with zeros, then '=' to a group of 4 */
+	for (size_t i = 0; i < len; i++) {
+		acc = acc << 8 | data[i];
+		bits += 8;
+		while (bits >= 6) {
+			bits -= 6;
+			out[o++] = tab[(acc >> bits) & 63];
+		}
 	}
+	if (bits != 0)
+		out[o++] = tab[(acc << (6 - bits)) & 63];
+	while (o % 4 != 0)
+		out[o++] = '=';
 	out[o] = '\0';
 	return true;
 }
