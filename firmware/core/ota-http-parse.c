@@ -161,7 +161,8 @@ parse_u32(const char *s, size_t n, uint32_t *out)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t d = (uint32_t)(s[i] - '0');
-		if (d > 9 || v > (UINT32_MAX - d) / 10u)
+		/* v * 10 fits; adding d wrapped if the sum is below d */
+		if (d > 9 || v > UINT32_MAX / 10u || v * 10u + d < d)
 			return false;
 		v = v * 10u + d;
 	}
