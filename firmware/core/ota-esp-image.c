@@ -535,25 +535,13 @@ src_read(struct src *s, size_t off, uint8_t *out, size_t n)
 	return true;
 }
 
-/* leave *v alone when the value is not there, as ota_read_u32le() does */
-static bool
-src_u16(struct src *s, size_t off, uint16_t *v)
-{
-	uint8_t b[2];
-	if (!src_read(s, off, b, sizeof(b)))
-		return false;
-	*v = get_u16(b);
-	return true;
-}
-
-static bool
-src_u32(struct src *s, size_t off, uint32_t *v)
+/* the word at @off, 0 when it is not there (src_read() zeroes what it could not read) */
+static uint32_t
+src_u32(struct src *s, size_t off)
 {
 	uint8_t b[4];
-	if (!src_read(s, off, b, sizeof(b)))
-		return false;
-	*v = ota_get_u32le(b);
-	return true;
+	(void)src_read(s, off, b, sizeof(b));
+	return ota_get_u32le(b);
 }
 
 /* takes a piece of a streamed range; false stops the stream */
@@ -868,7 +856,6 @@ parse_esp32_signatures(struct src *s, struct ota_esp_image *img)
 	size_t len = s->len;
 	size_t end = img->image_len;
 	size_t sector;
-	uint32_t v1_version = 1;
 	uint8_t magic = 0;
 	uint8_t k;
 
@@ -876,7 +863,8 @@ parse_esp32_signatures(struct src *s, struct ota_esp_image *img)
 	if (end >= len)
 		return;
 
-	if (len - end == SBV1_TRAILER_LEN && src_u32(s, end, &v1_version) && v1_version == 0) {
+	/* (a failed read reads as 0 too) */
+	if (len - end == SBV1_TRAILER_LEN && src_u32(s, end) == 0 && !s->failed) {
 		img->sig_sbv1 = true;
 		note(img, OTA_F_SIG_SBV1);
 		return;
@@ -900,13 +888,13 @@ parse_esp32_signatures(struct src *s, struct ota_esp_image *img)
 	for (k = 0; k < OTA_ESP_SIG_MAX_BLOCKS; k++) {
 		size_t blk = sector + (size_t)k * OTA_ESP_SIG_BLOCK_LEN;
 		uint8_t head[SIG_BLOCK_HEAD_LEN];
-		uint32_t crc_stored = 0;
+		uint32_t crc_stored;
 		uint32_t crc = 0;
 		(void)src_read(s, blk, head, sizeof(head));
 		if (head[0] != 0xE7)
 			break;
 		img->sig_scheme[k] = sig_block_scheme(head);
-		(void)src_u32(s, blk + SIG_BLOCK_CRC_OFFSET, &crc_stored);
+		crc_stored = src_u32(s, blk + SIG_BLOCK_CRC_OFFSET);
 		img->sig_block_ok[k] =
 		    img->sig_scheme[k] != OTA_SIG_UNKNOWN &&
 		    src_stream(s, blk, SIG_BLOCK_CRC_OFFSET, sink_crc32_le, &crc) &&
@@ -998,8 +986,7 @@ parse_esp32_layout(struct src *s,
 
 	/* esp_app_desc_t is the first thing in segment 0 */
 	if (seg0->data_len >= 4) {
-		uint32_t magic = 0;
-		(void)src_u32(s, seg0->data_offset, &magic);
+		uint32_t magic = src_u32(s, seg0->data_offset);
 		code = OTA_F_NO_APP_DESC;
 		if (magic == OTA_ESP_APP_DESC_MAGIC) {
 			code = OTA_F_SEGMENT0_SMALL;
@@ -1067,11 +1054,12 @@ ota_esp8266_signed_split(
 static bool
 esp8266_signed_trailer(struct src *s, struct ota_esp_image *img)
 {
-	uint32_t l = 0;
 	size_t payload_len;
 	size_t sig_len;
-	if (img->image_len >= s->len || s->len < 8 || !src_u32(s, s->len - 4, &l) ||
-	    !signed_split_len(s->len, l, img->image_len, &payload_len, &sig_len))
+	/* (a word that is not there reads as 0, which is no length) */
+	if (img->image_len >= s->len || s->len < 8 ||
+	    !signed_split_len(s->len, src_u32(s, s->len - 4), img->image_len, &payload_len,
+			      &sig_len))
 		return false;
 	img->esp8266_sig_len = sig_len;
 	img->payload_len = payload_len;
@@ -1098,9 +1086,9 @@ check_arduino_crc(struct src *s, size_t payload_len, struct ota_esp_image *img)
 	uint32_t crc = 0xFFFFFFFFu;
 
 	if (payload_len >= ARDUINO_CRC_LEN_OFFSET + 4)
-		(void)src_u32(s, ARDUINO_CRC_LEN_OFFSET, &stored_len);
+		stored_len = src_u32(s, ARDUINO_CRC_LEN_OFFSET);
 	if (payload_len >= ARDUINO_CRC_VAL_OFFSET + 4)
-		(void)src_u32(s, ARDUINO_CRC_VAL_OFFSET, &img->arduino_crc_stored);
+		img->arduino_crc_stored = src_u32(s, ARDUINO_CRC_VAL_OFFSET);
 	img->arduino_crc_len = stored_len;
 	if ((stored_len == 0 && img->arduino_crc_stored == 0) ||
 	    (stored_len == 0xFFFFFFFFu && img->arduino_crc_stored == 0xFFFFFFFFu)) {
@@ -1276,7 +1264,8 @@ parse_esp8266_v2(struct src *s, struct ota_esp_image *img, struct walk *w)
 	uint32_t irom_addr;
 	uint32_t irom_len;
 	size_t hdr2;
-	uint32_t crc_stored = 0;
+	uint8_t stored[4];
+	uint32_t crc_stored;
 	uint32_t crc = 0;
 
 	img->kind = OTA_IMAGE_ESP8266_V2;
@@ -1332,13 +1321,14 @@ parse_esp8266_v2(struct src *s, struct ota_esp_image *img, struct walk *w)
 		return;
 	check_checksum(img);
 	img->image_len = w->checksum_offset + 1 + 4;
-	if (!src_u32(s, w->checksum_offset + 1, &crc_stored)) {
+	if (!src_read(s, w->checksum_offset + 1, stored, sizeof(stored))) {
 		note(img, OTA_F_CHECKSUM_MISSING);
 		return;
 	}
 	if (!src_stream(s, 0, w->checksum_offset + 1, sink_crc32_le, &crc))
 		return;
 	crc = (crc & 0x80000000u) ? crc ^ 0xFFFFFFFFu : crc + 1;
+	crc_stored = ota_get_u32le(stored);
 	if (crc != crc_stored)
 		ota_esp_image_add_finding(img, OTA_F_V2_CRC_MISMATCH, crc_stored, crc);
 	check_v1_entry(img);
@@ -1352,10 +1342,11 @@ static bool
 find_merged_flash(struct src *s, uint32_t *app_offset, struct walk *w)
 {
 	size_t len = s->len;
-	uint16_t magic = 0;
 	uint8_t head[2];
 
-	if (!src_u16(s, MERGED_PARTITION_TABLE_OFFSET, &magic) || magic != PARTITION_MAGIC)
+	/* (what could not be read is zeroed) */
+	(void)src_read(s, MERGED_PARTITION_TABLE_OFFSET, head, sizeof(head));
+	if (get_u16(head) != PARTITION_MAGIC)
 		return false;
 	if (!src_read(s, 0, head, sizeof(head)))
 		return false;
