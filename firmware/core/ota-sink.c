@@ -92,10 +92,12 @@ ota_update_error_text(enum ota_flavor flavor, enum ota_update_error err)
 	if ((unsigned)err >= OTA_UPDATE_ERR_LAST)
 		return "UNKNOWN";
 	/* espressif/arduino-esp32 libraries/Update/src/Updater.cpp _err2str(), where it differs */
-	if (flavor == OTA_FLAVOR_ESP32 && err == OTA_UPDATE_ERR_MD5)
-		return "MD5 Check Failed";
-	if (flavor == OTA_FLAVOR_ESP32 && err == OTA_UPDATE_ERR_MAGIC_BYTE)
-		return "Wrong Magic Byte";
+	if (flavor == OTA_FLAVOR_ESP32) {
+		if (err == OTA_UPDATE_ERR_MD5)
+			return "MD5 Check Failed";
+		if (err == OTA_UPDATE_ERR_MAGIC_BYTE)
+			return "Wrong Magic Byte";
+	}
 	return ota_string_at(esp8266_texts, (unsigned)err);
 }
 
