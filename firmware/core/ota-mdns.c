@@ -395,12 +395,6 @@ put_bytes(struct writer *w, const void *p, size_t n)
 }
 
 static void
-put_u8(struct writer *w, uint8_t v)
-{
-	put_bytes(w, &v, 1);
-}
-
-static void
 put_u16(struct writer *w, uint16_t v)
 {
 	uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
@@ -436,16 +430,18 @@ put_name(struct writer *w, const uint8_t *wire, bool compress)
 		put_bytes(w, wire + i, 1 + (size_t)wire[i]);
 		i += 1 + (size_t)wire[i];
 	}
-	put_u8(w, 0);
+	/* the root label */
+	put_bytes(w, wire + i, 1);
 }
 
 /* ---- our records ---- */
 
+/* in this order: cache-flush bits up to MODE_GOODBYE, a compressed SRV target before MODE_LEGACY */
 enum write_mode {
 	MODE_MULTICAST, /* cache-flush bits, full TTLs */
-	MODE_LEGACY,  /* RFC 6762 §6.7: no cache-flush bit, TTL <= 10 s, uncompressed SRV target */
-	MODE_PROBE,   /* authority section of a probe: no cache-flush bit */
 	MODE_GOODBYE, /* TTL 0 */
+	MODE_PROBE,   /* authority section of a probe: no cache-flush bit */
+	MODE_LEGACY,  /* RFC 6762 §6.7: no cache-flush bit, TTL <= 10 s, uncompressed SRV target */
 	MODE_CANONICAL, /* rdata only, uncompressed, for comparisons */
 };
 
@@ -517,8 +513,11 @@ put_rdata(const struct ota_mdns *m, struct writer *w, enum ota_mdns_rec r, enum 
 	case OTA_MDNS_REC_SRV:
 		put_u32(w, 0); /* priority, weight */
 		put_u16(w, m->ota_port);
-		/* RFC 6762 §18.14 allows compression here; plain DNS resolvers may not expect it */
-		put_name(w, m->host.wire, compress && mode != MODE_LEGACY);
+		/*
+		 * RFC 6762 §18.14 allows compression here; plain DNS resolvers may not expect
+		 * it, so not for legacy unicast (nor in the canonical form)
+		 */
+		put_name(w, m->host.wire, mode < MODE_LEGACY);
 		break;
 	case OTA_MDNS_REC_TXT:
 		put_bytes(w, m->txt, m->txt_len);
@@ -551,7 +550,7 @@ put_record(const struct ota_mdns *m, struct writer *w, enum ota_mdns_rec r, enum
 	uint32_t ttl = rec_ttl(r);
 	size_t len_at;
 
-	if ((mode == MODE_MULTICAST || mode == MODE_GOODBYE) && rec_is_unique(r))
+	if (mode <= MODE_GOODBYE && rec_is_unique(r))
 		klass |= OTA_DNS_CACHE_FLUSH_BIT;
 	if (mode == MODE_LEGACY && ttl > OTA_MDNS_TTL_LEGACY)
 		ttl = OTA_MDNS_TTL_LEGACY;
