@@ -578,18 +578,25 @@ ota_slots_read_otadata(const struct ota_slots *s, struct ota_select_entry e[2])
 	return OTA_OK;
 }
 
-/* both entries with what each one is, and the active one: every otadata decision reads this */
+/* both entries with what each one is and names, and the active one: every otadata decision
+ * reads this */
 struct otadata {
 	struct ota_select_entry e[2];
 	unsigned cls[2];
-	int active; /* the valid entry with the larger seq, -1 */
+	int slot[2]; /* the slot each entry's seq names */
+	int active;  /* the valid entry with the larger seq, -1 */
 };
 
 static void
-otadata_classify(struct otadata *od)
+otadata_classify(const struct ota_slots *s, struct otadata *od)
 {
-	od->cls[0] = entry_class(&od->e[0]);
-	od->cls[1] = entry_class(&od->e[1]);
+	for (int i = 0; i < 2; i++) {
+		od->cls[i] = entry_class(&od->e[i]);
+		/* unsigned arithmetic as in IDF: seq 0 wraps (a table without slots, which
+		 * ota_slots_init refused, names none) */
+		od->slot[i] = s->app_count != 0 ? (int)((od->e[i].seq - 1u) % s->app_count)
+						: OTA_SLOT_NONE;
+	}
 	od->active = pick_entry(od->e, od->cls, E_VALID, true);
 }
 
@@ -598,7 +605,7 @@ otadata_read(const struct ota_slots *s, struct otadata *od)
 {
 	int rc = ota_slots_read_otadata(s, od->e);
 	if (rc == OTA_OK)
-		otadata_classify(od);
+		otadata_classify(s, od);
 	return rc;
 }
 
@@ -631,20 +638,6 @@ record_entry(struct ota_slots *s, struct otadata *od, int i, uint32_t seq, uint3
 	return write_entry(s, i, e);
 }
 
-static uint32_t
-seq_slot(const struct ota_slots *s, uint32_t seq)
-{
-	/* unsigned arithmetic as in IDF: seq 0 wraps */
-	return (seq - 1u) % s->app_count;
-}
-
-/* the slot entry @i of @od names */
-static OTA_NOINLINE int
-entry_slot(const struct ota_slots *s, const struct otadata *od, int i)
-{
-	return (int)seq_slot(s, od->e[i].seq);
-}
-
 int
 ota_slots_boot_slot(const struct ota_slots *s)
 {
@@ -653,7 +646,7 @@ ota_slots_boot_slot(const struct ota_slots *s)
 	if (rc != OTA_OK)
 		return rc;
 	/* both entries invalid means no valid one either: ota_0 */
-	return od.active < 0 ? 0 : entry_slot(s, &od, od.active);
+	return od.active < 0 ? 0 : od.slot[od.active];
 }
 
 int
@@ -677,7 +670,7 @@ ota_slots_get_state(const struct ota_slots *s, int slot, uint32_t *state)
 	if (rc != OTA_OK)
 		return rc;
 	for (int i = 0; i < 2; i++) {
-		if (entry_slot(s, &od, i) == slot && (od.cls[i] & E_CRC)) {
+		if (od.slot[i] == slot && (od.cls[i] & E_CRC)) {
 			*state = od.e[i].state;
 			return OTA_OK;
 		}
@@ -903,7 +896,7 @@ ota_slots_set_boot(struct ota_slots *s, int slot)
 		next = od.active;
 		seq = od.e[next].seq;
 		/* already selected: only the state changes */
-		if (entry_slot(s, &od, next) != slot) {
+		if (od.slot[next] != slot) {
 			next ^= 1;
 			seq = ota_compute_seq(seq, (uint32_t)slot, s->app_count);
 		}
@@ -946,7 +939,7 @@ ota_slots_rollback_possible(const struct ota_slots *s)
 		return false;
 	last = od.active ^ 1;
 	return (od.cls[last] & E_VALID) &&
-	       ota_slots_verify(s, entry_slot(s, &od, last), NULL) == OTA_OK;
+	       ota_slots_verify(s, od.slot[last], NULL) == OTA_OK;
 }
 
 int
@@ -966,7 +959,7 @@ ota_slots_last_invalid(const struct ota_slots *s)
 	idx = pick_entry(od.e, od.cls, E_FAILED, false);
 	if (idx < 0)
 		return OTA_SLOT_NONE;
-	slot = entry_slot(s, &od, idx);
+	slot = od.slot[idx];
 	if (ota_slots_verify(s, slot, NULL) != OTA_OK)
 		return OTA_SLOT_NONE;
 	return slot;
@@ -1019,11 +1012,11 @@ ota_boot(struct ota_slots *s, struct ota_boot_result *result)
 			}
 		}
 	}
-	otadata_classify(&od);
+	otadata_classify(s, &od);
 
 	if (od.active >= 0) {
 		const struct ota_select_entry *e = &od.e[od.active];
-		start = entry_slot(s, &od, od.active);
+		start = od.slot[od.active];
 		r->selected = start;
 		r->entry = od.active;
 		r->seq = e->seq;
@@ -1087,7 +1080,7 @@ invalidate_inactive(struct ota_slots *s)
 		return rc;
 	inactive = od.active ^ 1;
 	if (!(od.cls[inactive] & E_INTACT) || s->running < 0 ||
-	    entry_slot(s, &od, inactive) == s->running)
+	    od.slot[inactive] == s->running)
 		return OTA_OK;
 	return flash_erase_region(s->cfg.flash, entry_addr(s, inactive), OTA_FLASH_SECTOR_SIZE);
 }
