@@ -217,20 +217,20 @@ put_chars(struct fmt_out *o, char fill, size_t n_fill, const char *p, size_t n)
 	}
 }
 
-/* the digits of @v in @base, ending just before @end; @lower: 0x20 for lower case ('x',
- * 'p', 'u', 'd', 'i' have it set, 'X' has not), else 0. Returns: how many */
+/* the digits of @v in @base, ending just before @end, none for 0; @lower: 0x20 for lower
+ * case ('x', 'p', 'u', 'd', 'i' have it set, 'X' has not), else 0. Returns: how many */
 static size_t
 put_digits(char *end, unsigned long long v, unsigned base, unsigned lower)
 {
 	size_t n = 0;
 
-	do {
+	while (v != 0) {
 		unsigned long long q = v / base;
 
 		*--end = (char)(hex_digits[(unsigned)(v - q * base)] | lower);
 		n++;
 		v = q;
-	} while (v != 0);
+	}
 	return n;
 }
 
@@ -246,7 +246,9 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 		const char *start = p;
 		const char *body;
 		char tmp[24]; /* digits of a number, or the character of %c */
-		size_t n, width, precision = 0, zeros = 0, total, pad;
+		/* a number's precision is its least count of digits, 1 unless given: 0 has none
+		 * of its own, so "%d" of 0 is one zero and "%.0d" of 0 is empty, like C */
+		size_t n, width = 0, precision = 1, zeros = 0, total, pad;
 		unsigned left = 0, zero = 0, has_precision = 0;
 		int lng = 0; /* 0 int, 1 long, 2 long long, 3 size_t */
 		char c, sign = 0;
@@ -276,11 +278,15 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 				int a = va_arg(ap, int);
 
 				p++;
-				if (a < 0) {
-					left |= k == 0;
-					has_precision = 0;
-				}
 				count = a < 0 ? 0u - (size_t)a : (size_t)a;
+				if (a < 0) {
+					if (k == 0) {
+						left = 1;
+					} else {
+						has_precision = 0;
+						count = 1; /* the default */
+					}
+				}
 			} else {
 				while ((unsigned)(*p - '0') <= 9) {
 					if (count < 100000)
@@ -329,7 +335,7 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 				/* text: no precision zeros, no '0' padding */
 				body = ptr != NULL ? ptr : "(null)";
 				n = ota_strnlen(body, has_precision ? precision : size);
-				has_precision = 0;
+				precision = 0;
 				zero = 0;
 			}
 			break;
@@ -354,7 +360,7 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 				tmp[0] = (char)s;
 				body = tmp;
 				n = 1;
-				has_precision = 0;
+				precision = 0;
 				zero = 0;
 				break;
 			}
@@ -390,14 +396,11 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 			continue;
 		}
 		if (base != 0) {
-			/* "%.0d" of 0 prints nothing, like C */
-			n = v == 0 && has_precision && precision == 0
-				? 0
-				: put_digits(tmp + sizeof(tmp), v, base, c & 0x20);
+			n = put_digits(tmp + sizeof(tmp), v, base, c & 0x20);
 			body = tmp + sizeof(tmp) - n;
 		}
 		/* the field: its sign, zeros up to the precision, padded to the width */
-		if (has_precision && precision > n)
+		if (precision > n)
 			zeros = precision - n;
 		total = (sign != 0) + zeros + n;
 		pad = width > total ? width - total : 0;
