@@ -594,8 +594,8 @@ otadata_classify(const struct ota_slots *s, struct otadata *od)
 		od->cls[i] = entry_class(&od->e[i]);
 		/* unsigned arithmetic as in IDF: seq 0 wraps (a table without slots, which
 		 * ota_slots_init refused, names none) */
-		od->slot[i] = s->app_count != 0 ? (int)((od->e[i].seq - 1u) % s->app_count)
-						: OTA_SLOT_NONE;
+		od->slot[i] =
+		    s->app_count != 0 ? (int)((od->e[i].seq - 1u) % s->app_count) : OTA_SLOT_NONE;
 	}
 	od->active = pick_entry(od->e, od->cls, E_VALID, true);
 }
@@ -938,8 +938,7 @@ ota_slots_rollback_possible(const struct ota_slots *s)
 	if (otadata_read(s, &od) != OTA_OK || od.active < 0)
 		return false;
 	last = od.active ^ 1;
-	return (od.cls[last] & E_VALID) &&
-	       ota_slots_verify(s, od.slot[last], NULL) == OTA_OK;
+	return (od.cls[last] & E_VALID) && ota_slots_verify(s, od.slot[last], NULL) == OTA_OK;
 }
 
 int
@@ -1079,8 +1078,7 @@ invalidate_inactive(struct ota_slots *s)
 	if (rc != OTA_OK || od.active < 0)
 		return rc;
 	inactive = od.active ^ 1;
-	if (!(od.cls[inactive] & E_INTACT) || s->running < 0 ||
-	    od.slot[inactive] == s->running)
+	if (!(od.cls[inactive] & E_INTACT) || s->running < 0 || od.slot[inactive] == s->running)
 		return OTA_OK;
 	return flash_erase_region(s->cfg.flash, entry_addr(s, inactive), OTA_FLASH_SECTOR_SIZE);
 }
