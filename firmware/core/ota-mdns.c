@@ -1338,12 +1338,9 @@ ota_mdns_on_packet(struct ota_mdns *m,
 	mc &= ~known;
 
 	if (uc != 0) {
-		struct reply_to to = {src_ip, src_port, 0, NULL, len};
+		struct reply_to to = {src_ip, src_port, legacy ? r.hdr.id : 0, legacy ? data : NULL,
+				      len};
 
-		if (legacy) {
-			to.id = r.hdr.id;
-			to.query = data;
-		}
 		respond(m, uc, legacy ? MODE_LEGACY : MODE_MULTICAST, &to, now_ms);
 	}
 
