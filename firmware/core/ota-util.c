@@ -248,7 +248,7 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 		char tmp[24]; /* digits of a number, or the character of %c */
 		/* a number's precision is its least count of digits, 1 unless given: 0 has none
 		 * of its own, so "%d" of 0 is one zero and "%.0d" of 0 is empty, like C */
-		size_t n, width = 0, precision = 1, zeros = 0, total, pad;
+		size_t n, width = 0, precision = 1, zeros = 0, total = 0, pad;
 		unsigned left = 0, zero = 0, has_precision = 0;
 		int lng = 0; /* 0 int, 1 long, 2 long long, 3 size_t */
 		char c, sign = 0;
@@ -327,8 +327,9 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 			const void *ptr = va_arg(ap, const void *);
 
 			if (c == 'p') {
+				/* "0x" first, but counted in the field */
 				put_chars(&o, 0, 0, "0x", 2);
-				width = width > 2 ? width - 2 : 0;
+				total = 2;
 				v = (uintptr_t)ptr;
 				base = 16;
 			} else {
@@ -402,7 +403,7 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 		/* the field: its sign, zeros up to the precision, padded to the width */
 		if (precision > n)
 			zeros = precision - n;
-		total = (sign != 0) + zeros + n;
+		total += (sign != 0) + zeros + n;
 		pad = width > total ? width - total : 0;
 		/* '0' only pads numbers without a precision, after the sign, as C's printf does */
 		if (zero && !left && !has_precision) {
