@@ -1020,13 +1020,20 @@ names_claimed(const struct ota_mdns *m)
 	return m->state == OTA_MDNS_ANNOUNCING || m->state == OTA_MDNS_RUNNING;
 }
 
+/* goodbyes (TTL 0) for our records, once they were announced */
+static void
+say_goodbye(struct ota_mdns *m, uint32_t now)
+{
+	if (names_claimed(m))
+		respond(m, ALL_PRIMARY, MODE_GOODBYE | MODE_BARE, NULL, now);
+}
+
 int
 ota_mdns_stop(struct ota_mdns *m, uint32_t now_ms)
 {
 	if (m == NULL)
 		return OTA_MDNS_E_ARGS;
-	if (names_claimed(m))
-		respond(m, ALL_PRIMARY, MODE_GOODBYE | MODE_BARE, NULL, now_ms);
+	say_goodbye(m, now_ms);
 	m->state = OTA_MDNS_STOPPED;
 	m->pending = 0;
 	return 0;
@@ -1061,8 +1068,7 @@ ota_mdns_update(struct ota_mdns *m, const struct ota_mdns_config *cfg, uint32_t 
 	names_changed = !same_label(m->host_base, cfg->hostname) ||
 			!same_label(m->instance_base, instance_of(cfg));
 	if (names_changed) {
-		if (names_claimed(m))
-			respond(m, ALL_PRIMARY, MODE_GOODBYE | MODE_BARE, NULL, now_ms);
+		say_goodbye(m, now_ms);
 		m->host_suffix = 1;
 		m->instance_suffix = 1;
 	}
