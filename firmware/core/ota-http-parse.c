@@ -470,21 +470,22 @@ ota_http_check_digest(const struct ota_http_server *srv, const struct ota_http_c
 bool
 ota_http_check_basic(const struct ota_http_server *srv, const struct ota_http_conn *c)
 {
-	uint8_t raw[2 * OTA_HTTP_CRED_MAX + 2]; /* "user:password" and its NUL */
-	char expect[(sizeof(raw) + 2) / 3 * 4 + 1];
+	/* "user:password" with its NUL, then its base64: one buffer, wiped once */
+	enum { RAW = 2 * OTA_HTTP_CRED_MAX + 2, B64 = (RAW + 2) / 3 * 4 + 1 };
+	char buf[RAW + B64];
+	char *expect = buf + RAW;
 	const char *given = c->auth_len > 6 ? c->auth + 6 : "";
 	size_t given_n = c->auth_len > 6 ? c->auth_len - 6 : 0;
 	size_t en;
 	bool ok;
 
-	if (!ota_base64_encode(
-		raw, ota_format((char *)raw, sizeof(raw), "%s:%s", srv->username, srv->password),
-		expect, sizeof(expect)))
-		return false;
+	/* cannot fail: B64 holds the base64 of any RAW bytes */
+	(void)ota_base64_encode((const uint8_t *)buf,
+				ota_format(buf, RAW, "%s:%s", srv->username, srv->password), expect,
+				B64);
 	ota_http_trim(&given, &given_n);
-	en = ota_strnlen(expect, sizeof(expect));
+	en = ota_strnlen(expect, B64);
 	ok = given_n == en && ota_compare_ct(given, expect, en) == 0;
-	ota_fill(raw, 0, sizeof(raw));
-	ota_fill(expect, 0, sizeof(expect));
+	ota_fill(buf, 0, sizeof(buf));
 	return ok;
 }
