@@ -255,6 +255,7 @@ reply(struct ota_http_server *srv, struct ota_http_conn *c, enum reply what, siz
 	unsigned d1 = replies[what][1];
 	unsigned code = reply_codes[d0 & 15];
 	const char *body = srv->body;
+	const char *auth = "";
 	char *o = srv->out;
 	size_t n;
 	/*
@@ -274,32 +275,34 @@ reply(struct ota_http_server *srv, struct ota_http_conn *c, enum reply what, siz
 	/* an update this request ran ends before the answer goes out */
 	if (close)
 		upd_abort(srv, c);
-	n = ota_format(o, OUT_MAX, "HTTP/1.%u %u %s\r\nContent-Type: %s\r\n%s", (unsigned)c->minor,
-		       code, ota_string_at(texts, d0 & 15),
-		       ota_string_at(texts, T_TYPES + ((d0 >> 4) & 3)),
-		       (d1 & CORS) != 0 ? cors_headers : "");
 	if ((d1 & AUTH) != 0) {
-		bool digest = srv->challenge == OTA_HTTP_CHALLENGE_DIGEST;
-		/* a new nonce and opaque with every Digest challenge */
-		for (unsigned k = 0; digest && k < 2; k++) {
-			uint8_t r[16];
-			if (srv->ops.random == 0 ||
-			    srv->ops.random(srv->ops.user, r, sizeof(r)) != 0)
-				ota_fill(r, 0,
-					 sizeof(r)); /* all-zero still works, just guessable */
-			ota_hex(r, sizeof(r), srv->challenge_hex[k]);
+		/* a new nonce and opaque with every Digest challenge; its line waits in the unused body */
+		auth = "WWW-Authenticate: Basic realm=\"" OTA_HTTP_REALM "\"\r\n";
+		if (srv->challenge == OTA_HTTP_CHALLENGE_DIGEST) {
+			for (unsigned k = 0; k < 2; k++) {
+				uint8_t r[16];
+				if (srv->ops.random == 0 ||
+				    srv->ops.random(srv->ops.user, r, sizeof(r)) != 0)
+					ota_fill(r, 0,
+						 sizeof(r)); /* all-zero still works, just guessable */
+				ota_hex(r, sizeof(r), srv->challenge_hex[k]);
+			}
+			auth = srv->body;
+			ota_format(srv->body, sizeof(srv->body),
+				   "WWW-Authenticate: Digest realm=\"" OTA_HTTP_REALM
+				   "\", qop=\"auth\", nonce=\"%s\", opaque=\"%s\"\r\n",
+				   srv->challenge_hex[OTA_HTTP_NONCE], srv->challenge_hex[OTA_HTTP_OPAQUE]);
 		}
-		n += ota_format(o + n, OUT_MAX - n,
-				digest ? "WWW-Authenticate: Digest realm=\"" OTA_HTTP_REALM
-					 "\", qop=\"auth\", nonce=\"%s\", opaque=\"%s\"\r\n"
-				       : "WWW-Authenticate: Basic realm=\"" OTA_HTTP_REALM "\"\r\n",
-				srv->challenge_hex[OTA_HTTP_NONCE], srv->challenge_hex[OTA_HTTP_OPAQUE]);
 	}
-	n += ota_format(o + n, OUT_MAX - n,
-			keep ? "Content-Length: %lu\r\nConnection: keep-alive\r\nKeep-Alive: "
-			       "timeout=%lu\r\n\r\n"
-			     : "Content-Length: %lu\r\nConnection: close\r\n\r\n",
-			(unsigned long)body_len, (unsigned long)srv->keepalive_ms);
+	/* "%.*lu" of 0 with precision 0 prints nothing: the timeout only with keep-alive */
+	n = ota_format(o, OUT_MAX,
+		       "HTTP/1.%u %u %s\r\nContent-Type: %s\r\n%s%sContent-Length: %lu\r\n"
+		       "Connection: %s%.*lu\r\n\r\n",
+		       (unsigned)c->minor, code, ota_string_at(texts, d0 & 15),
+		       ota_string_at(texts, T_TYPES + ((d0 >> 4) & 3)),
+		       (d1 & CORS) != 0 ? cors_headers : "", auth, (unsigned long)body_len,
+		       keep ? "keep-alive\r\nKeep-Alive: timeout=" : "close", keep ? 1 : 0,
+		       keep ? (unsigned long)srv->keepalive_ms : 0ul);
 	if (n + body_len + 1 >= OUT_MAX) {
 		/* cannot happen with our bodies; never send a cut response */
 		conn_close(srv, c);
