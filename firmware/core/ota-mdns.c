@@ -969,6 +969,8 @@ ota_mdns_init(struct ota_mdns *m,
 	      ota_mdns_send_fn send,
 	      void *user)
 {
+	/* per-device seed so that devices powered up together spread their probes */
+	uint32_t rng;
 	int rc;
 
 	if (m == NULL || send == NULL)
@@ -976,19 +978,17 @@ ota_mdns_init(struct ota_mdns *m,
 	rc = check_config(cfg);
 	if (rc < 0)
 		return rc;
+	/* all zero: OTA_MDNS_IDLE, nothing pending, no conflicts */
 	ota_fill(m, 0, sizeof(*m));
 	m->send = send;
 	m->user = user;
 	m->host_suffix = 1;
 	m->instance_suffix = 1;
 	load_config(m, cfg);
-	/* per-device seed so that devices powered up together spread their probes */
-	m->rng = 0x9E3779B9u ^ cfg->ipv4;
+	rng = 0x9E3779B9u ^ cfg->ipv4;
 	for (size_t i = 0; i < 6; i++)
-		m->rng = (m->rng ^ cfg->mac[i]) * 16777619u;
-	if (m->rng == 0)
-		m->rng = 1;
-	m->state = OTA_MDNS_IDLE;
+		rng = (rng ^ cfg->mac[i]) * 16777619u;
+	m->rng = rng != 0 ? rng : 1;
 	return 0;
 }
 
