@@ -1459,13 +1459,21 @@ parse_e9(struct src *s, struct ota_esp_image *img, struct walk *walks)
 bool
 ota_esp_image_parse_reader(const struct ota_reader *r, struct ota_esp_image *img)
 {
-	struct src s;
+	/*
+	 * The reader's view and every segment walk of one parse, each walk filled by
+	 * walk_segments() before use: the dump check and the v2 parser take walks[0], an 0xE9
+	 * header is read into both and the Arduino sketch reuses the ESP32 reading (one frame
+	 * of walks instead of four). One object, the view first: the frame's largest object
+	 * lies at the stack pointer, so the view's address, which nearly every call takes,
+	 * costs no addition (80 bytes of lx106 code).
+	 */
+	struct {
+		struct src s;
+		struct walk walks[2];
+	} p;
+	struct src *s = &p.s;
 	uint8_t head[2] = {0, 0};
 	uint32_t app_offset = 0;
-	/* every segment walk of one parse, each filled by walk_segments() before use: the
-	 * dump check and the v2 parser take walks[0], an 0xE9 header is read into both and
-	 * the Arduino sketch reuses the ESP32 reading (one frame of walks instead of four) */
-	struct walk walks[2];
 
 	ota_fill(img, 0, sizeof(*img));
 	img->file_len = r != NULL ? r->size : 0;
@@ -1474,25 +1482,25 @@ ota_esp_image_parse_reader(const struct ota_reader *r, struct ota_esp_image *img
 		note(img, OTA_F_EMPTY);
 		return false;
 	}
-	src_init(&s, r, img);
-	if (!src_read(&s, 0, head, s.len < 2 ? 1 : 2))
+	src_init(s, r, img);
+	if (!src_read(s, 0, head, s->len < 2 ? 1 : 2))
 		return false;
-	if (s.len >= 2 && head[0] == 0x1F && head[1] == 0x8B) {
+	if (s->len >= 2 && head[0] == 0x1F && head[1] == 0x8B) {
 		img->kind = OTA_IMAGE_GZIP;
 		img->chip = OTA_CHIP_ESP8266;
 		note(img, OTA_F_GZIP);
 		return true;
 	}
 	/* a slot holding an app is not a dump because of what lies at 0x8000 after it */
-	if (!s.open_ended && find_merged_flash(&s, &app_offset, &walks[0])) {
+	if (!s->open_ended && find_merged_flash(s, &app_offset, &p.walks[0])) {
 		img->kind = OTA_IMAGE_MERGED_FLASH;
 		ota_esp_image_add_finding(img, OTA_F_MERGED_FLASH, app_offset, 0);
 		return false;
 	}
 	if (head[0] == OTA_ESP_IMAGE_V2_MAGIC) {
-		parse_esp8266_v2(&s, img, &walks[0]);
+		parse_esp8266_v2(s, img, &p.walks[0]);
 	} else if (head[0] == OTA_ESP_IMAGE_MAGIC) {
-		parse_e9(&s, img, walks);
+		parse_e9(s, img, p.walks);
 	} else {
 		ota_esp_image_add_finding(img, OTA_F_NOT_ESP, head[0], 0);
 	}
