@@ -81,9 +81,12 @@ digest_hex(const struct ota_hash_ops *ops,
 {
 	uint8_t d[OTA_SHA256_LEN];
 	int rc;
-	if (!ops_ok(ops) || out_hex == 0 || (parts == 0 && n_parts != 0))
+	if (out_hex == 0 || (parts == 0 && n_parts != 0))
 		return OTA_E_BAD_ARGS;
 	if (kind != OTA_HASH_MD5 && kind != OTA_HASH_SHA256)
+		return OTA_E_BAD_ARGS;
+	/* the hash ops last, here and in ota_auth_response(): their check is a call */
+	if (!ops_ok(ops))
 		return OTA_E_BAD_ARGS;
 	rc = digest_parts(ops, kind, parts, n_parts, join, d);
 	if (rc != 0)
@@ -292,9 +295,9 @@ ota_auth_response(const struct ota_hash_ops *ops,
 		  char *out_hex)
 {
 	/* each text present, with 1 to its maximum bytes: len - 1 wraps around for 0 */
-	if (!ops_ok(ops) || key_hex == 0 || key_len - 1 >= KEY_MAX || nonce == 0 ||
+	if (key_hex == 0 || key_len - 1 >= KEY_MAX || nonce == 0 ||
 	    nonce_len - 1 >= OTA_AUTH_NONCE_MAX || cnonce == 0 ||
-	    cnonce_len - 1 >= OTA_AUTH_NONCE_MAX || out_hex == 0)
+	    cnonce_len - 1 >= OTA_AUTH_NONCE_MAX || out_hex == 0 || !ops_ok(ops))
 		return OTA_E_BAD_ARGS;
 
 	{
