@@ -100,28 +100,25 @@ pump_client(struct ota_log *log, unsigned id)
 	struct ota_log_client *c = &log->clients[id];
 
 	while (c->used && c->seq != log->head_seq) {
-		size_t n;
+		/* its next lines were overwritten when seq is behind tail_seq, by 1 to 2^31 lines
+		 * of the wrapping counts: say so, then go on with the oldest kept */
+		uint32_t lost = log->tail_seq - c->seq;
+		bool dropped = lost - 1u < 0x80000000u;
+		size_t n = dropped ? ota_format(log->tx, sizeof(log->tx),
+						"... %lu lines dropped ...\n", (unsigned long)lost)
+				   : ring_copy_line(log, c->pos);
 
-		if ((int32_t)(c->seq - log->tail_seq) < 0) {
-			/* its next lines were overwritten: say so, then go on with the oldest kept
-			 */
-			uint32_t lost = log->tail_seq - c->seq;
-
-			n = ota_format(log->tx, sizeof(log->tx), "... %lu lines dropped ...\n",
-				       (unsigned long)lost);
-			if (!log->send(log->user, id, log->tx, n))
-				return;
+		if (n == 0 || !log->send(log->user, id, log->tx, n))
+			return;
+		if (dropped) {
 			c->dropped += lost;
 			c->seq = log->tail_seq;
 			c->pos = log->tail;
-			continue;
+		} else {
+			/* if a line logged from inside send overwrote the next ones, seq tells */
+			c->pos += (uint32_t)n;
+			c->seq++;
 		}
-		n = ring_copy_line(log, c->pos);
-		if (n == 0 || !log->send(log->user, id, log->tx, n))
-			return;
-		/* if a line logged from inside send overwrote the next ones, seq tells */
-		c->pos += (uint32_t)n;
-		c->seq++;
 	}
 }
 
