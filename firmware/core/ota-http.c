@@ -725,13 +725,16 @@ mp_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 	/* a line too long was answered above when it began to overflow in these two states */
 	switch (c->mp_state) {
 	case MP_PREAMBLE:
-		if (c->line_len == 0) {
-			/* the stock reader skips up to two empty lines */
+	case MP_TEXT: {
+		bool first = c->mp_state == MP_PREAMBLE;
+		/* the stock reader skips up to two empty lines before the first delimiter */
+		if (first && c->line_len == 0)
 			return ++c->mp_empty > 2 ? R_NO_START : R_NONE;
-		}
-		if (!boundary_line(c, &rest, &rest_n) || rest_n != 0)
-			return R_NO_START;
-		break; /* the first part's headers follow */
+		/* a text part's lines are dropped; the first delimiter must be the boundary alone */
+		if (!boundary_line(c, &rest, &rest_n) || (first && rest_n != 0))
+			return first ? R_NO_START : R_NONE;
+		break; /* the first part's headers follow, or the next part's, or the epilogue */
+	}
 	case MP_PART_HEADERS:
 		if (++c->mp_headers > OTA_HTTP_PART_HEADERS_MAX)
 			return R_PART_HEADERS;
@@ -741,10 +744,6 @@ mp_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 					OTA_HTTP_PREFIX | OTA_HTTP_CI))
 			ota_http_parse_disposition(c);
 		return R_NONE;
-	case MP_TEXT:
-		if (!boundary_line(c, &rest, &rest_n))
-			return R_NONE;
-		break;
 	default: /* MP_AFTER_DELIM: the rest of the delimiter's line */
 		rest = c->line;
 		rest_n = c->line_len;
