@@ -156,13 +156,14 @@ ota_dns_read_name(const uint8_t *pkt, size_t len, size_t *off, struct ota_dns_na
 			return OTA_MDNS_E_MALFORMED;
 		if (c == 0)
 			break;
-		if (!ota_range_ok(len, pos + 1, c))
+		/* the label's c bytes follow its length byte inside the packet (pos < len) */
+		if (c >= len - pos)
 			return OTA_MDNS_E_MALFORMED;
 		/* room for this label and the root label after it */
 		if (n + 1 + c + 1 > OTA_MDNS_NAME_MAX)
 			return OTA_MDNS_E_MALFORMED;
-		out->wire[n] = c;
-		ota_copy(out->wire + n + 1, pkt + pos + 1, c);
+		/* the length byte and the label in one copy */
+		ota_copy(out->wire + n, pkt + pos, 1 + (size_t)c);
 		n += 1 + (size_t)c;
 		pos += 1 + (size_t)c;
 	}
