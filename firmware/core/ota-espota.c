@@ -48,12 +48,6 @@ pkt_peek(const struct pkt *p)
 	return p->off < p->len ? p->d[p->off] : -1;
 }
 
-static int
-pkt_read(struct pkt *p)
-{
-	return p->off < p->len ? p->d[p->off++] : -1;
-}
-
 /*
  * ArduinoOTA parseInt(): skip spaces, copy digits into a 16-byte buffer and atoi() it at
  * the first non-digit; sixteen digits in a row fill the buffer and give 0.
@@ -78,10 +72,15 @@ parse_int(struct pkt *p)
 	return 0;
 }
 
-/* ArduinoOTA readStringUntil(): up to @end, a NUL or the end of the datagram */
+/*
+ * ArduinoOTA readStringUntil(): up to @end, a NUL or the end of the datagram; after a
+ * read() of the separator before the text, whatever it is, when @skip
+ */
 static void
-read_until(struct pkt *p, char end, const char **s, size_t *n)
+read_until(struct pkt *p, bool skip, char end, const char **s, size_t *n)
 {
+	if (skip && p->off < p->len)
+		p->off++;
 	*s = (const char *)p->d + p->off;
 	*n = 0;
 	while (p->off < p->len) {
@@ -328,8 +327,7 @@ on_invitation(
 	}
 	port = parse_int(p);
 	size = parse_int(p);
-	(void)pkt_read(p); /* the separator, whatever it is */
-	read_until(p, '\n', &md5, &md5_len);
+	read_until(p, true, '\n', &md5, &md5_len);
 	trim(&md5, &md5_len);
 	if (md5_len != OTA_AUTH_MD5_HEX_LEN)
 		return 0;
@@ -373,9 +371,8 @@ on_auth(struct ota_espota *rx, uint32_t src_ip, uint16_t src_port, struct pkt *p
 	rx->state = OTA_ESPOTA_IDLE;
 	if (parse_int(p) != CMD_AUTH)
 		return 1;
-	(void)pkt_read(p);
-	read_until(p, ' ', &cnonce, &cnonce_len);
-	read_until(p, '\n', &response, &response_len);
+	read_until(p, true, ' ', &cnonce, &cnonce_len);
+	read_until(p, false, '\n', &response, &response_len);
 	if (cnonce_len != want || response_len != want)
 		return 1;
 
