@@ -348,14 +348,14 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 
 			if (c == 'c')
 				lng = 0;
-			if (lng == 3)
-				s = (long long)va_arg(ap, size_t);
+			if (lng == 0)
+				s = va_arg(ap, int);
 			else if (lng == 1)
 				s = va_arg(ap, long);
 			else if (lng == 2)
 				s = va_arg(ap, long long);
 			else
-				s = va_arg(ap, int);
+				s = (long long)va_arg(ap, size_t);
 			v = (unsigned long long)s;
 			if (c == 'c') {
 				tmp[0] = (char)s;
@@ -376,14 +376,14 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 		case 'u':
 		case 'x':
 		case 'X':
-			if (lng == 3)
-				v = va_arg(ap, size_t);
+			if (lng == 0)
+				v = va_arg(ap, unsigned int);
 			else if (lng == 1)
 				v = va_arg(ap, unsigned long);
 			else if (lng == 2)
 				v = va_arg(ap, unsigned long long);
 			else
-				v = va_arg(ap, unsigned int);
+				v = va_arg(ap, size_t);
 			base = c == 'u' ? 10 : 16;
 			break;
 		default:
