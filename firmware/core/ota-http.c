@@ -178,6 +178,10 @@ static const char cors_headers[] = "Access-Control-Allow-Headers: *\r\n"
 		(s) | TYPE_PLAIN | CLOSE, (body)                                                   \
 	}
 
+/*
+ * R_414, R_431 and R_NO_START, R_PART_HEADERS are pairs in the order of the states that
+ * answer a line too long with them (CS_REQLINE, CS_HEADERS; MP_PREAMBLE, MP_PART_HEADERS)
+ */
 enum reply {
 	R_NONE, /* nothing to send (yet) */
 	R_400,
@@ -601,7 +605,7 @@ header_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 	if (!line_byte(c, b)) {
 		/* do not wait for the end of a line that is too long already */
 		if (c->line_over)
-			return c->state == CS_REQLINE ? R_414 : R_431;
+			return (enum reply)(R_414 + c->state); /* R_431 in the headers */
 		return R_NONE;
 	}
 	if (c->state == CS_REQLINE) {
@@ -719,7 +723,7 @@ mp_byte(struct ota_http_server *srv, struct ota_http_conn *c, uint8_t b)
 	/* the other states read lines */
 	if (!line_byte(c, b)) {
 		if (c->line_over && c->mp_state <= MP_PART_HEADERS)
-			return c->mp_state == MP_PREAMBLE ? R_NO_START : R_PART_HEADERS;
+			return (enum reply)(R_NO_START + c->mp_state); /* R_PART_HEADERS */
 		return R_NONE;
 	}
 	/* a line too long was answered above when it began to overflow in these two states */
