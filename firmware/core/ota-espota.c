@@ -210,12 +210,19 @@ set_key(struct ota_espota *rx, enum ota_auth_scheme scheme, const char *hash)
 	n = ota_strnlen(hash, OTA_AUTH_SHA256_HEX_LEN + 1);
 	if (scheme != OTA_AUTH_MD5 && scheme != OTA_AUTH_PBKDF2)
 		return OTA_E_BAD_ARGS;
-	if (n != 0) {
-		bool ok = scheme == OTA_AUTH_MD5
-			      ? n == OTA_AUTH_MD5_HEX_LEN
-			      : (n == OTA_AUTH_MD5_HEX_LEN || n == OTA_AUTH_SHA256_HEX_LEN);
-		if (!ok || !ota_auth_is_hex(hash, n))
+	/* none, 32 hex digits, or 64 with PBKDF2 */
+	switch (n) {
+	case OTA_AUTH_SHA256_HEX_LEN:
+		if (scheme != OTA_AUTH_PBKDF2)
 			return OTA_E_BAD_ARGS;
+		/* fall through */
+	case 0:
+	case OTA_AUTH_MD5_HEX_LEN:
+		if (!ota_auth_is_hex(hash, n))
+			return OTA_E_BAD_ARGS;
+		break;
+	default:
+		return OTA_E_BAD_ARGS;
 	}
 	rx->scheme = scheme;
 	ota_fill(rx->key, 0, sizeof(rx->key));
