@@ -248,12 +248,17 @@ ota_chip_from_string(const char *s)
 	return OTA_CHIP_UNKNOWN;
 }
 
+/* inline: ota_esp_image_add_finding() then calls nothing and needs no stack frame */
+static inline uint8_t
+severity_of(enum ota_finding_code code)
+{
+	return (unsigned)code < OTA_F_LAST ? finding_severity[code] : OTA_SEV_ERROR;
+}
+
 enum ota_severity
 ota_finding_severity(enum ota_finding_code code)
 {
-	if ((unsigned)code >= OTA_F_LAST)
-		return OTA_SEV_ERROR;
-	return (enum ota_severity)finding_severity[code];
+	return (enum ota_severity)severity_of(code);
 }
 
 const char *
@@ -382,27 +387,25 @@ flash_size_bytes(enum ota_chip chip, uint8_t code)
 void
 ota_esp_image_add_finding(struct ota_esp_image *img, enum ota_finding_code code, uint32_t a, uint32_t b)
 {
+	uint8_t sev = severity_of(code);
 	struct ota_finding *f;
-	if (img->n_findings >= OTA_ESP_MAX_FINDINGS) {
+	int i = img->n_findings;
+	if (i < OTA_ESP_MAX_FINDINGS) {
+		img->n_findings++;
+	} else {
 		img->findings_overflow = true;
 		/* an error must never be lost: it replaces the last informational finding */
-		if (ota_finding_severity(code) != OTA_SEV_ERROR)
+		if (sev != OTA_SEV_ERROR)
 			return;
-		for (int i = OTA_ESP_MAX_FINDINGS - 1; i >= 0; i--) {
-			if (img->findings[i].severity != OTA_SEV_ERROR) {
-				f = &img->findings[i];
-				f->code = (uint16_t)code;
-				f->severity = OTA_SEV_ERROR;
-				f->a = a;
-				f->b = b;
+		i = OTA_ESP_MAX_FINDINGS;
+		do {
+			if (--i < 0)
 				return;
-			}
-		}
-		return;
+		} while (img->findings[i].severity == OTA_SEV_ERROR);
 	}
-	f = &img->findings[img->n_findings++];
+	f = &img->findings[i];
 	f->code = (uint16_t)code;
-	f->severity = (uint8_t)ota_finding_severity(code);
+	f->severity = sev;
 	f->a = a;
 	f->b = b;
 }
