@@ -1385,23 +1385,25 @@ ota_mdns_poll(struct ota_mdns *m, uint32_t now_ms)
 			respond(m, m->pending, MODE_MULTICAST, NULL, now_ms);
 		m->pending = 0;
 	}
-	if (m->state == OTA_MDNS_PROBING && time_reached(now_ms, m->next_ms)) {
-		if (m->step < OTA_MDNS_PROBE_COUNT) {
-			send_probe(m);
-			m->step++;
-			m->next_ms = now_ms + OTA_MDNS_PROBE_INTERVAL_MS;
-		} else {
+	timing = m->state == OTA_MDNS_PROBING || m->state == OTA_MDNS_ANNOUNCING;
+	if (timing && time_reached(now_ms, m->next_ms)) {
+		uint32_t interval = OTA_MDNS_PROBE_INTERVAL_MS;
+
+		if (m->state == OTA_MDNS_PROBING && m->step >= OTA_MDNS_PROBE_COUNT) {
 			/* 250 ms after the third probe and nobody objected: the names are ours */
 			m->state = OTA_MDNS_ANNOUNCING;
 			m->step = 0;
-			m->next_ms = now_ms;
 		}
-	}
-	if (m->state == OTA_MDNS_ANNOUNCING && time_reached(now_ms, m->next_ms)) {
-		respond(m, ALL_PRIMARY, MODE_MULTICAST, NULL, now_ms);
+		/* the next probe, or an announcement: at once after the probes, then a second on */
+		if (m->state == OTA_MDNS_PROBING) {
+			send_probe(m);
+		} else {
+			respond(m, ALL_PRIMARY, MODE_MULTICAST, NULL, now_ms);
+			interval = OTA_MDNS_ANNOUNCE_INTERVAL_MS;
+		}
 		m->step++;
-		m->next_ms = now_ms + OTA_MDNS_ANNOUNCE_INTERVAL_MS;
-		if (m->step >= OTA_MDNS_ANNOUNCE_COUNT)
+		m->next_ms = now_ms + interval;
+		if (m->state == OTA_MDNS_ANNOUNCING && m->step >= OTA_MDNS_ANNOUNCE_COUNT)
 			m->state = OTA_MDNS_RUNNING;
 	}
 	/* whichever of the timers still running is due first */
