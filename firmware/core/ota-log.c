@@ -30,8 +30,9 @@ ota_log_format(char *out, size_t size, const char *fmt, ...)
 int
 ota_log_init(struct ota_log *log, const struct ota_log_config *cfg)
 {
-	if (log == NULL || cfg == NULL || cfg->ring == NULL || cfg->send == NULL ||
-	    cfg->ring_size < OTA_LOG_LINE_MAX || cfg->ring_size >= 0x80000000u)
+	/* log last: GCC turns two independent NULL tests in a row into flags, not branches */
+	if (cfg == NULL || cfg->ring == NULL || cfg->send == NULL ||
+	    cfg->ring_size < OTA_LOG_LINE_MAX || cfg->ring_size >= 0x80000000u || log == NULL)
 		return OTA_LOG_E_ARGS;
 	ota_fill(log, 0, sizeof(*log));
 	log->ring = cfg->ring;
