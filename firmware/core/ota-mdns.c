@@ -1246,8 +1246,9 @@ ota_mdns_on_packet(struct ota_mdns *m,
 	bool response, probe, tc;
 	int rc;
 
-	if (m == NULL || (data == NULL && len != 0))
+	if (m == NULL)
 		return OTA_MDNS_E_ARGS;
+	/* this also rejects data NULL with a length */
 	rc = ota_dns_reader_init(&r, data, len);
 	if (rc < 0)
 		return rc;
