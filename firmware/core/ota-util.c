@@ -234,6 +234,9 @@ put_digits(char *end, unsigned long long v, unsigned base, unsigned lower)
 	return n;
 }
 
+/* a conversion's flags: '-', '0', and a precision given */
+enum { FMT_LEFT = 1, FMT_ZERO = 2, FMT_PRECISION = 4 };
+
 size_t
 ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 {
@@ -249,7 +252,7 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 		/* a number's precision is its least count of digits, 1 unless given: 0 has none
 		 * of its own, so "%d" of 0 is one zero and "%.0d" of 0 is empty, like C */
 		size_t n, width = 0, precision = 1, zeros = 0, total = 0, pad;
-		unsigned left = 0, zero = 0, has_precision = 0;
+		unsigned flags = 0;
 		int lng = 0; /* 0 int, 1 long, 2 long long, 3 size_t */
 		char c, sign = 0;
 		unsigned base = 0; /* 0: not a number */
@@ -262,9 +265,9 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 		for (;;) {
 			c = *++p;
 			if (c == '-')
-				left = 1;
+				flags |= FMT_LEFT;
 			else if (c == '0')
-				zero = 1;
+				flags |= FMT_ZERO;
 			else if (c != ' ' && c != '+' && c != '#')
 				break;
 		}
@@ -281,9 +284,9 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 				count = a < 0 ? 0u - (size_t)a : (size_t)a;
 				if (a < 0) {
 					if (k == 0) {
-						left = 1;
+						flags |= FMT_LEFT;
 					} else {
-						has_precision = 0;
+						flags &= ~FMT_PRECISION;
 						count = 1; /* the default */
 					}
 				}
@@ -302,7 +305,7 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 			if (*p != '.')
 				break;
 			p++;
-			has_precision = 1;
+			flags |= FMT_PRECISION;
 		}
 		if (width > 256)
 			width = 256;
@@ -335,9 +338,9 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 			} else {
 				/* text: no precision zeros, no '0' padding */
 				body = ptr != NULL ? ptr : "(null)";
-				n = ota_strnlen(body, has_precision ? precision : size);
+				n = ota_strnlen(body, flags & FMT_PRECISION ? precision : size);
 				precision = 0;
-				zero = 0;
+				flags &= ~FMT_ZERO;
 			}
 			break;
 		}
@@ -362,7 +365,7 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 				body = tmp;
 				n = 1;
 				precision = 0;
-				zero = 0;
+				flags &= ~FMT_ZERO;
 				break;
 			}
 			if (s < 0) {
@@ -406,15 +409,15 @@ ota_vformat(char *out, size_t size, const char *fmt, va_list ap)
 		total += (sign != 0) + zeros + n;
 		pad = width > total ? width - total : 0;
 		/* '0' only pads numbers without a precision, after the sign, as C's printf does */
-		if (zero && !left && !has_precision) {
+		if ((flags & (FMT_ZERO | FMT_LEFT | FMT_PRECISION)) == FMT_ZERO) {
 			zeros += pad;
 			pad = 0;
 		}
 		/* spaces before the sign when right-aligned, zeros before the body, spaces after
 		 * when left-aligned */
-		put_chars(&o, ' ', left ? 0 : pad, &sign, sign != 0);
+		put_chars(&o, ' ', flags & FMT_LEFT ? 0 : pad, &sign, sign != 0);
 		put_chars(&o, '0', zeros, body, n);
-		put_chars(&o, ' ', left ? pad : 0, NULL, 0);
+		put_chars(&o, ' ', flags & FMT_LEFT ? pad : 0, NULL, 0);
 		p++;
 	}
 	out[o.len] = '\0';
