@@ -130,13 +130,13 @@ static const char finding_ids[OTA_F_LAST][28] = {
 /* by enum ota_chip - 1; what the device's parser needs of a chip */
 struct chip_info {
 	char id[9]; /* ota_chip_id_string(), held here rather than as a literal (see above) */
-	uint16_t chip_id;
+	uint8_t chip_id; /* the header's, all below 0x100; the ESP8266's is not looked at */
 	/* flash-mapped windows (esptool MEMORY_MAP) in 64 KiB units; zero when not checked */
 	uint16_t drom_lo, drom_hi, irom_lo, irom_hi;
 };
 
 static const struct chip_info chip_table[OTA_CHIP_LAST - 1] = {
-    [OTA_CHIP_ESP8266 - 1] = {"esp8266", 0xFFFF, 0, 0, 0, 0},
+    [OTA_CHIP_ESP8266 - 1] = {"esp8266", 0xFF, 0, 0, 0, 0},
     [OTA_CHIP_ESP32 - 1] = {"esp32", 0x0000, 0x3F40, 0x3F80, 0x400D, 0x4040},
     [OTA_CHIP_ESP32S2 - 1] = {"esp32s2", 0x0002, 0x3F00, 0x3FF8, 0x4008, 0x4080},
     [OTA_CHIP_ESP32C3 - 1] = {"esp32c3", 0x0005, 0x3C00, 0x3C80, 0x4200, 0x4280},
