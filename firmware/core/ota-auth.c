@@ -51,11 +51,11 @@ digest_parts(const struct ota_hash_ops *ops,
 	     uint8_t *out)
 {
 	uint8_t scratch[OTA_SHA256_LEN];
-	bool ok = true;
+	int rc = 0;
 	if (ops->begin(ops->user, kind) != 0)
 		return OTA_E_CRYPTO;
 	/* odd steps hash part step / 2, even ones the ':' before it */
-	for (size_t step = 1; step < 2 * n_parts && ok; step++) {
+	for (size_t step = 1; step < 2 * n_parts && rc == 0; step++) {
 		const void *data = parts[step / 2].data;
 		size_t len = parts[step / 2].len;
 		if ((step & 1) == 0) {
@@ -63,10 +63,10 @@ digest_parts(const struct ota_hash_ops *ops,
 			len = join;
 		}
 		if (len != 0)
-			ok = ops->update(ops->user, kind, data, len) == 0;
+			rc = ops->update(ops->user, kind, data, len);
 	}
 	/* finish even after a failure, so the port's context is free for the next user */
-	if (ops->finish(ops->user, kind, ok ? out : scratch) != 0 || !ok)
+	if (ops->finish(ops->user, kind, rc == 0 ? out : scratch) != 0 || rc != 0)
 		return OTA_E_CRYPTO;
 	return 0;
 }
