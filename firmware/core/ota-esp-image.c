@@ -825,13 +825,15 @@ parse_app_desc(struct src *s, size_t off, struct ota_esp_app_desc *d)
 	d->spi_flash_mode = p[181];
 }
 
+/* what follows the image from @from to the end of the file */
 static void
-report_trailing(struct ota_esp_image *img, struct src *s, size_t from, size_t len)
+report_trailing(struct src *s, size_t from)
 {
+	size_t len = s->len;
 	if (from >= len)
 		return;
 	ota_esp_image_add_finding(
-	    img, all_bytes_are(s, from, len, 0xFF) ? OTA_F_TRAILING_PADDING : OTA_F_TRAILING_DATA,
+	    s->img, all_bytes_are(s, from, len, 0xFF) ? OTA_F_TRAILING_PADDING : OTA_F_TRAILING_DATA,
 	    clamp_u32(len - from), 0);
 }
 
@@ -877,7 +879,7 @@ parse_esp32_signatures(struct src *s, struct ota_esp_image *img)
 	if (sector < len)
 		(void)src_read(s, sector, &magic, 1);
 	if (sector >= len || magic != 0xE7 || !all_bytes_are(s, end, sector, 0xFF)) {
-		report_trailing(img, s, end, len);
+		report_trailing(s, end);
 		return;
 	}
 	img->sig_sector_offset = sector;
@@ -909,7 +911,7 @@ parse_esp32_signatures(struct src *s, struct ota_esp_image *img)
 		if (!img->sig_block_ok[k])
 			ota_esp_image_add_finding(img, OTA_F_SIG_SBV2_BAD_BLOCK, k, 0);
 	}
-	report_trailing(img, s, sector + OTA_ESP_SIG_SECTOR_LEN, len);
+	report_trailing(s, sector + OTA_ESP_SIG_SECTOR_LEN);
 }
 
 static void
@@ -1171,7 +1173,7 @@ parse_arduino_sketch(struct src *s, struct ota_esp_image *img, struct walk *w)
 		img->payload_len = len;
 	check_arduino_crc(s, img->payload_len, img);
 	if (img->esp8266_sig_len == 0)
-		report_trailing(img, s, img->image_len, len);
+		report_trailing(s, img->image_len);
 }
 
 /* every segment in eboot's 4 KiB of IRAM at 0x4010F000 (A8266 bootloaders/eboot/eboot.ld) */
@@ -1254,7 +1256,7 @@ parse_esp8266_v1(struct src *s,
 	if (esp8266_signed_trailer(s, img))
 		return;
 	img->payload_len = img->image_len;
-	report_trailing(img, s, img->image_len, len);
+	report_trailing(s, img->image_len);
 }
 
 /* 0xEA: Espressif NONOS SDK "v2" OTA image */
@@ -1337,7 +1339,7 @@ parse_esp8266_v2(struct src *s, struct ota_esp_image *img, struct walk *w)
 	check_v1_entry(img);
 	img->payload_len = img->image_len;
 	if (!s->open_ended)
-		report_trailing(img, s, img->image_len, len);
+		report_trailing(s, img->image_len);
 }
 
 /* a whole-flash dump has the partition table at 0x8000; returns the first app's offset */
