@@ -209,6 +209,13 @@ enum reply {
 	R_401_CORS_CLOSE /* of POST, before the body */
 };
 
+/* the pairs above, checked by the compiler (an array of -1 elements does not compile) */
+typedef char reply_pairs_follow_states[R_414 + CS_HEADERS == R_431 && CS_REQLINE == 0 &&
+					       R_NO_START + MP_PART_HEADERS == R_PART_HEADERS &&
+					       MP_PREAMBLE == 0
+					   ? 1
+					   : -1];
+
 static const uint8_t replies[][2] = {
     {0, 0},
     ERROR_REPLY(S_400, S_400),
