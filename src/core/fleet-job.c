@@ -75,6 +75,9 @@ struct _FleetJob {
 	gboolean reports_state;	/* its /info tells whether the running image confirmed itself */
 	gboolean logged_waiting;
 	gchar *running_state;
+	gboolean info_after_restart; /* an /info answer came from the restarted device */
+	gchar *device_result;	     /* and its "last_update": "ok", "rolled back", ... */
+	gint rollback_asks;	     /* /info asks left before a rollback is worded; -1 none yet */
 	guint64 slot_size;  /* from GET /info before the upload, 0 unknown */
 	guint64 free_space;
 };
@@ -239,6 +242,46 @@ fleet_job_sha_matches(const gchar *announced, const gchar *full)
 	return n >= 8 && n <= strlen(full) && g_ascii_strncasecmp(announced, full, n) == 0;
 }
 
+static void fleet_job_probe_now(FleetJob *self);
+
+/* how often a device that came back on its old image is asked for GET /info before the job
+ * ends without its word */
+#define FLEET_JOB_ROLLBACK_ASKS 3
+
+/*
+ * The device came back on the image it ran before: its bootloader rolled the update back,
+ * or the update never took. A device with GET /info says which in "last_update"; an answer
+ * from before the restart does not count, so the restarted device is asked first.
+ */
+static void
+fleet_job_came_back_old(FleetJob *self)
+{
+	const gchar *runs = fleet_device_get_fw_version(self->device) != NULL
+				? fleet_device_get_fw_version(self->device)
+				: fleet_device_get_fw_sha256(self->device);
+	g_autofree gchar *who = NULL;
+	g_autofree gchar *m = NULL;
+
+	if (self->probe_cancellable != NULL && !self->info_after_restart &&
+	    self->rollback_asks != 0) {
+		if (self->rollback_asks < 0) {
+			self->rollback_asks = FLEET_JOB_ROLLBACK_ASKS;
+			fleet_job_log(self, "back on the old image; asking the device what happened");
+			fleet_job_probe_now(self);
+		}
+		return;
+	}
+	who = fleet_device_describe(self->device, self->protocol);
+	if (g_strcmp0(self->device_result, "rolled back") == 0)
+		m = g_strdup_printf(_("%s rolled back: the new firmware did not confirm itself, so the "
+				      "device started %s again; see its log"),
+				    who, runs != NULL ? runs : "?");
+	else
+		m = g_strdup_printf(_("%s came back on the old firmware (rolled back?): it runs %s again"),
+				    who, runs != NULL ? runs : "?");
+	fleet_job_finish(self, FLEET_JOB_PHASE_ROLLED_BACK, FLEET_ERROR_VERSION_SAME, m);
+}
+
 static void
 fleet_job_evaluate(FleetJob *self)
 {
@@ -278,10 +321,7 @@ fleet_job_evaluate(FleetJob *self)
 			return;
 		}
 		if (rebooted && g_strcmp0(sha, self->old_sha256) == 0) {
-			g_autofree gchar *m = g_strdup_printf(
-			    _("%s came back on the old firmware (rolled back?): it runs %s again"), who,
-			    version != NULL ? version : sha);
-			fleet_job_finish(self, FLEET_JOB_PHASE_ROLLED_BACK, FLEET_ERROR_VERSION_SAME, m);
+			fleet_job_came_back_old(self);
 			return;
 		}
 		if (rebooted && g_strcmp0(sha, self->old_sha256) != 0) {
@@ -303,12 +343,8 @@ fleet_job_evaluate(FleetJob *self)
 			fleet_job_finish(self, FLEET_JOB_PHASE_VERIFIED, -1, NULL);
 			return;
 		}
-		if (rebooted && g_strcmp0(version, self->old_version) == 0) {
-			g_autofree gchar *m = g_strdup_printf(
-			    _("%s came back on the old firmware (rolled back?): it still reports %s"),
-			    who, version);
-			fleet_job_finish(self, FLEET_JOB_PHASE_ROLLED_BACK, FLEET_ERROR_VERSION_SAME, m);
-		}
+		if (rebooted && g_strcmp0(version, self->old_version) == 0)
+			fleet_job_came_back_old(self);
 		return;
 	}
 	if (rebooted) {
@@ -381,6 +417,11 @@ fleet_job_probe_done_cb(GObject *source, GAsyncResult *result, gpointer user_dat
 			fleet_job_log(self, "device stopped answering (rebooting)");
 			self->saw_offline = TRUE;
 		}
+		/* back on its old image, but it does not say why: worded without its answer */
+		if (self->rollback_asks > 0 && --self->rollback_asks == 0) {
+			fleet_job_came_back_old(self);
+			return;
+		}
 	} else {
 		gsize len = 0;
 		const gchar *data = g_bytes_get_data(body, &len);
@@ -399,15 +440,23 @@ fleet_job_probe_done_cb(GObject *source, GAsyncResult *result, gpointer user_dat
 				self->running_state = g_strdup(info->running_state);
 			}
 			/* running the image that was sent proves the restart as well: a quick boot
-			 * can fall between two probes and leave the uptime test undecided */
-			if (self->probe_rebooted || self->saw_offline ||
+			 * can fall between two probes and leave the uptime test undecided; so does
+			 * being back on the old image */
+			if (self->probe_rebooted || self->saw_offline || self->rollback_asks > 0 ||
 			    fleet_job_sha_matches(info->fw_sha256, fleet_image_get_sha256(self->image))) {
+				self->info_after_restart = TRUE;
+				g_free(self->device_result);
+				self->device_result = g_strdup(info->last_update);
 				fleet_device_info_apply(info, self->device);
 				fleet_device_set_online(self->device, TRUE);
 				fleet_job_evaluate(self);
 			}
 		} else {
 			fleet_job_log(self, "unusable /info answer: %s", error->message);
+			if (self->rollback_asks > 0 && --self->rollback_asks == 0) {
+				fleet_job_came_back_old(self);
+				return;
+			}
 		}
 	}
 	if (!fleet_job_is_finished(self) && self->probe_id == 0)
@@ -426,6 +475,16 @@ fleet_job_probe_cb(gpointer user_data)
 	fleet_http_get_async(url, FLEET_JOB_PROBE_TIMEOUT_S, FLEET_DEVICE_INFO_SIZE_MAX,
 			     self->probe_cancellable, fleet_job_probe_done_cb, g_object_ref(self));
 	return G_SOURCE_REMOVE;
+}
+
+/* the next GET /info now rather than at the next tick; one under way answers first */
+static void
+fleet_job_probe_now(FleetJob *self)
+{
+	if (self->probe_id == 0)
+		return;
+	g_clear_handle_id(&self->probe_id, g_source_remove);
+	fleet_job_probe_cb(self);
 }
 
 static void
@@ -453,6 +512,9 @@ fleet_job_start_verify(FleetJob *self)
 	self->uploaded_at = g_get_monotonic_time();
 	/* what the old image said about itself no longer counts */
 	g_clear_pointer(&self->running_state, g_free);
+	g_clear_pointer(&self->device_result, g_free);
+	self->info_after_restart = FALSE;
+	self->rollback_asks = -1;
 	self->logged_waiting = FALSE;
 	self->device_notify_id = g_signal_connect(self->device, "notify",
 						  G_CALLBACK(fleet_job_device_notify_cb), self);
@@ -1078,6 +1140,7 @@ fleet_job_finalize(GObject *object)
 	g_free(self->old_sha256);
 	g_free(self->new_version);
 	g_free(self->running_state);
+	g_free(self->device_result);
 	G_OBJECT_CLASS(fleet_job_parent_class)->finalize(object);
 }
 

@@ -83,6 +83,10 @@ with lan.Lan(keep_logs=os.environ.get("FLEET_LAN_LOGS")) as L:
     job = common.job_of(doc, "bad-app-dev")
     c.check("bad-app-rolled-back", rc == 1 and job is not None and job["result"] == "rolled-back",
             f"rc={rc} {job} {err[-500:]}")
+    # the device's /info said why, so the job does not guess
+    c.check("bad-app-rollback-worded", job is not None
+            and "did not confirm itself" in (job["error"] or "")
+            and "rolled back?" not in (job["error"] or ""), f"{job}")
     info = common.wait_info(L, badapp.address, lambda i: i.get("version") == "1.0.0")
     c.check("bad-app-old-version", info is not None and info.get("version") == "1.0.0", f"{info}")
 
