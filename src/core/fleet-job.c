@@ -282,6 +282,17 @@ fleet_job_came_back_old(FleetJob *self)
 	fleet_job_finish(self, FLEET_JOB_PHASE_ROLLED_BACK, FLEET_ERROR_VERSION_SAME, m);
 }
 
+/* an ask after coming back on the old image went unanswered; the last one ends the job
+ * without the device's word. Returns: whether the job ended */
+static gboolean
+fleet_job_rollback_unanswered(FleetJob *self)
+{
+	if (self->rollback_asks <= 0 || --self->rollback_asks > 0)
+		return FALSE;
+	fleet_job_came_back_old(self);
+	return TRUE;
+}
+
 static void
 fleet_job_evaluate(FleetJob *self)
 {
@@ -417,11 +428,8 @@ fleet_job_probe_done_cb(GObject *source, GAsyncResult *result, gpointer user_dat
 			fleet_job_log(self, "device stopped answering (rebooting)");
 			self->saw_offline = TRUE;
 		}
-		/* back on its old image, but it does not say why: worded without its answer */
-		if (self->rollback_asks > 0 && --self->rollback_asks == 0) {
-			fleet_job_came_back_old(self);
+		if (fleet_job_rollback_unanswered(self))
 			return;
-		}
 	} else {
 		gsize len = 0;
 		const gchar *data = g_bytes_get_data(body, &len);
@@ -453,10 +461,8 @@ fleet_job_probe_done_cb(GObject *source, GAsyncResult *result, gpointer user_dat
 			}
 		} else {
 			fleet_job_log(self, "unusable /info answer: %s", error->message);
-			if (self->rollback_asks > 0 && --self->rollback_asks == 0) {
-				fleet_job_came_back_old(self);
+			if (fleet_job_rollback_unanswered(self))
 				return;
-			}
 		}
 	}
 	if (!fleet_job_is_finished(self) && self->probe_id == 0)
